@@ -1,0 +1,73 @@
+"""Route bytes to the scanner of every format they can be read as."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from modelsteward.checks.security import (
+    archive,
+    gguf,
+    json_document,
+    keras,
+    numpy_file,
+    pickle,
+    protobuf_model,
+    safetensors,
+    text,
+)
+from modelsteward.checks.security._context import Context
+from modelsteward.formats import Format, detect
+
+Scanner = Callable[[memoryview, Context], None]
+
+_SCANNERS: dict[Format, Scanner] = {
+    Format.PICKLE: pickle.scan,
+    Format.ZIP: archive.scan_zip,
+    Format.TAR: archive.scan_tar,
+    Format.GZIP: archive.scan_compressed,
+    Format.BZIP2: archive.scan_compressed,
+    Format.XZ: archive.scan_compressed,
+    Format.LZMA: archive.scan_compressed,
+    Format.ZLIB: archive.scan_compressed,
+    Format.SEVENZIP: archive.scan_7z,
+    Format.NUMPY: numpy_file.scan,
+    Format.SAFETENSORS: safetensors.scan,
+    Format.GGUF: gguf.scan,
+    Format.HDF5: keras.scan_hdf5,
+    Format.PROTOBUF: protobuf_model.scan,
+    Format.JSON: json_document.scan,
+    Format.TEXT: text.scan,
+}
+
+# Names whose loaders execute or deserialise content; such a file that is none of our formats is
+# corrupt or disguised, never clean.
+_LOADABLE_SUFFIXES = (
+    ".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".dill", ".npy", ".npz",
+    ".h5", ".hdf5", ".keras", ".onnx", ".safetensors", ".gguf", ".pb", ".sav", ".model", ".tar",
+    ".zip", ".7z", ".gz", ".bz2", ".xz", ".lzma", ".z",
+)  # fmt: skip
+
+
+def scan_bytes(data: memoryview, ctx: Context) -> tuple[Format, ...]:
+    """Scan ``data`` as every format it can be read as; never raises."""
+    formats = detect(data)
+    for fmt in formats:
+        scanner = _SCANNERS.get(fmt)
+        if scanner is None:
+            if ctx.name.lower().endswith(_LOADABLE_SUFFIXES):
+                ctx.incomplete(f"named like a model file but its content is no format a loader reads ({fmt})")
+            continue
+        try:
+            scanner(data, ctx)
+        except RecursionError:
+            ctx.report("NESTING-TOO-DEEP", f"structure too deep to follow while reading {fmt}")
+            ctx.incomplete(f"{fmt}: structure too deep to follow")
+        except Exception as error:  # noqa: BLE001 - any scanner failure becomes a finding, never a traceback
+            ctx.report("SCAN-ERROR", f"{fmt} scanner failed: {type(error).__name__}: {error}")
+            ctx.incomplete(f"{fmt}: internal error {type(error).__name__}")
+    return formats
+
+
+def scan_nested(data: memoryview, ctx: Context) -> None:
+    """The :attr:`Context.scan_nested` of every context the dispatcher makes."""
+    scan_bytes(data, ctx)

@@ -1,0 +1,85 @@
+"""``steward scan``: the model-file security scanner."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from modelsteward.checks.security import ScanOptions, ScanReport, scan
+from modelsteward.core import Severity
+from modelsteward.core.rules import load_catalogue
+from modelsteward.reports import sarif, scan_json, scan_text
+
+# Exit codes, documented in the README.
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_INCOMPLETE = 2
+EXIT_USAGE = 4
+
+
+class OutputFormat(enum.StrEnum):
+    """How the report is written."""
+
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+def _render(report: ScanReport, fmt: OutputFormat, output: Path | None) -> None:
+    if fmt is OutputFormat.TEXT:
+        if output is None:
+            scan_text.render(report, Console())
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                scan_text.render(report, Console(file=handle, width=160, no_color=True))
+        return
+    document = scan_json.render(report) if fmt is OutputFormat.JSON else sarif.render(report, load_catalogue())
+    if output is None:
+        sys.stdout.write(document)
+    else:
+        output.write_text(document, encoding="utf-8")
+
+
+def command(
+    paths: list[Path] = typer.Argument(..., help="Files or directories (scanned recursively)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", "-f", help="Report format."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here, not stdout."),
+    fail_on: str = typer.Option("medium", "--fail-on", help="Lowest severity that fails the scan (exit 1)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+) -> None:
+    """Scan model files for code execution, hidden payloads and malformed content.
+
+    Exit status: 1 if any finding is at or above --fail-on; otherwise 2 if any file could
+    not be fully scanned; otherwise 0. Bad usage exits 4.
+    """
+    errors = Console(stderr=True)
+    try:
+        threshold = Severity.parse(fail_on)
+    except ValueError as error:
+        errors.print(f"error: --fail-on: {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        errors.print(f"error: no such file or directory: {', '.join(missing)}")
+        raise typer.Exit(EXIT_USAGE)
+    if output is not None and output.parent and not output.parent.is_dir():
+        errors.print(f"error: --output: directory {output.parent} does not exist")
+        raise typer.Exit(EXIT_USAGE)
+    show_progress = not quiet and errors.is_terminal
+    with errors.status("scanning", disable=not show_progress) as status:
+        report = scan(
+            paths,
+            ScanOptions(),
+            progress=(lambda path: status.update(f"scanning {path}")) if show_progress else None,
+        )
+    _render(report, fmt, output)
+    raise typer.Exit(report.exit_code(threshold))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``scan`` to ``app``."""
+    app.command("scan")(command)

@@ -1,0 +1,121 @@
+"""Tell a file's format from its bytes.
+
+A file may be several things at once (a pickle at its start and a zip at its end is what
+``torch.load`` and ``zipfile`` each see), so :func:`detect` returns every reading a loader
+could take, most specific first.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from modelsteward.formats import pickle_ops, protobuf
+
+
+class Format(enum.StrEnum):
+    """A file format a model loader reads."""
+
+    PICKLE = "pickle"
+    ZIP = "zip"
+    TAR = "tar"
+    GZIP = "gzip"
+    BZIP2 = "bzip2"
+    XZ = "xz"
+    LZMA = "lzma"
+    ZLIB = "zlib"
+    SEVENZIP = "7z"
+    NUMPY = "numpy"
+    SAFETENSORS = "safetensors"
+    GGUF = "gguf"
+    HDF5 = "hdf5"
+    PROTOBUF = "protobuf"
+    JSON = "json"
+    TEXT = "text"
+    UNKNOWN = "unknown"
+
+
+_ZIP_EOCD = b"PK\x05\x06"
+_HDF5 = b"\x89HDF\r\n\x1a\n"
+
+
+def _is_tar(data: memoryview) -> bool:
+    return len(data) >= 512 and bytes(data[257:262]) == b"ustar"
+
+
+def _is_zlib(data: memoryview) -> bool:
+    if len(data) < 2:
+        return False
+    cmf, flg = data[0], data[1]
+    return cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf * 256 + flg) % 31 == 0
+
+
+def _is_safetensors(data: memoryview) -> bool:
+    if len(data) < 10:
+        return False
+    header_len = int.from_bytes(data[:8], "little")
+    return 2 <= header_len <= len(data) - 8 and data[8] == ord("{")
+
+
+def _has_zip_end(data: memoryview) -> bool:
+    # zipfile finds the end-of-central-directory record from the end, behind up to 64 KiB of comment.
+    tail = bytes(data[-(65536 + 22) :])
+    return _ZIP_EOCD in tail
+
+
+def _text_kind(data: memoryview) -> Format | None:
+    head = bytes(data[:4096])
+    if b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the end of the window is still text.
+        if error.start < len(head) - 3:
+            return None
+    stripped = head.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        return Format.JSON
+    return Format.TEXT
+
+
+def detect(data: memoryview) -> tuple[Format, ...]:
+    """Every format ``data`` can be read as, most specific first; ``(UNKNOWN,)`` if none."""
+    head = bytes(data[:16])
+    found: list[Format] = []
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        found.append(Format.ZIP)
+    elif head.startswith(b"\x93NUMPY"):
+        found.append(Format.NUMPY)
+    elif head.startswith(b"GGUF"):
+        found.append(Format.GGUF)
+    elif head.startswith(_HDF5):
+        found.append(Format.HDF5)
+    elif head.startswith(b"\x1f\x8b"):
+        found.append(Format.GZIP)
+    elif head.startswith(b"BZh"):
+        found.append(Format.BZIP2)
+    elif head.startswith(b"\xfd7zXZ\x00"):
+        found.append(Format.XZ)
+    elif head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        found.append(Format.SEVENZIP)
+    elif head.startswith(b"\x5d\x00\x00"):
+        found.append(Format.LZMA)
+    elif _is_tar(data):
+        found.append(Format.TAR)
+    elif _is_safetensors(data):
+        found.append(Format.SAFETENSORS)
+    elif pickle_ops.probe(data):
+        found.append(Format.PICKLE)
+    elif _is_zlib(data):
+        found.append(Format.ZLIB)
+    # A zip read from its end, whatever its start: the pickle/zip polyglot.
+    if Format.ZIP not in found and Format.SEVENZIP not in found and _has_zip_end(data):
+        found.append(Format.ZIP)
+    if found:
+        return tuple(found)
+    text = _text_kind(data)
+    if text is not None:
+        return (text,)
+    if protobuf.looks_like_protobuf(data):
+        return (Format.PROTOBUF,)
+    return (Format.UNKNOWN,)
