@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -44,6 +45,17 @@ def _render(report: ScanReport, fmt: OutputFormat, output: Path | None) -> None:
         output.write_text(document, encoding="utf-8")
 
 
+def _progress(console: Console, quiet: bool) -> Callable[[str], None] | None:
+    """Name each file on the terminal as it is scanned; nothing when piped or quiet."""
+    if quiet or not console.is_terminal:
+        return None
+
+    def show(path: str) -> None:
+        console.print(f"[dim]scanning {path}[/dim]", end="\r", soft_wrap=True)
+
+    return show
+
+
 def command(
     paths: list[Path] = typer.Argument(..., help="Files or directories (scanned recursively)."),
     fmt: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", "-f", help="Report format."),
@@ -69,13 +81,7 @@ def command(
     if output is not None and output.parent and not output.parent.is_dir():
         errors.print(f"error: --output: directory {output.parent} does not exist")
         raise typer.Exit(EXIT_USAGE)
-    show_progress = not quiet and errors.is_terminal
-    with errors.status("scanning", disable=not show_progress) as status:
-        report = scan(
-            paths,
-            ScanOptions(),
-            progress=(lambda path: status.update(f"scanning {path}")) if show_progress else None,
-        )
+    report = scan(paths, ScanOptions(), progress=_progress(errors, quiet))
     _render(report, fmt, output)
     raise typer.Exit(report.exit_code(threshold))
 

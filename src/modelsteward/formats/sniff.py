@@ -8,6 +8,7 @@ could take, most specific first.
 from __future__ import annotations
 
 import enum
+import re
 
 from modelsteward.formats import pickle_ops, protobuf
 
@@ -62,15 +63,20 @@ def _has_zip_end(data: memoryview) -> bool:
     return _ZIP_EOCD in tail
 
 
+# Control characters that text files do not contain; protobufs and other binaries do.
+_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")
+_TEXT_WINDOW = 4096
+
+
 def _text_kind(data: memoryview) -> Format | None:
-    head = bytes(data[:4096])
-    if b"\x00" in head:
+    head = bytes(data[:_TEXT_WINDOW])
+    if _BINARY_CONTROL.search(head):
         return None
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         # A multi-byte character cut at the end of the window is still text.
-        if error.start < len(head) - 3:
+        if len(data) <= _TEXT_WINDOW or error.start < len(head) - 3:
             return None
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"["):

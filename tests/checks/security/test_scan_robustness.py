@@ -1,0 +1,75 @@
+"""Whatever the bytes, a scan ends with a report: errors become findings, never tracebacks."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from modelsteward.checks.security import ScanOptions, scan
+from modelsteward.checks.security import _dispatch
+from modelsteward.checks.security._context import Context
+from modelsteward.formats import Format
+from tests.conftest import ScanBytes
+
+# Prefixes that steer random tails into each scanner's parser.
+MAGICS = [
+    b"",
+    b"\x80\x04\x95",
+    b"\x80\x02c",
+    b"PK\x03\x04",
+    b"\x93NUMPY\x01\x00",
+    b"GGUF\x03\x00\x00\x00",
+    b"\x1f\x8b\x08\x00",
+    b"BZh9",
+    b"\xfd7zXZ\x00",
+    b"7z\xbc\xaf\x27\x1c",
+    b"\x89HDF\r\n\x1a\n",
+    b'{"chat_template": "',
+    b"{% for m in messages %}",
+    b"import os\n",
+    b"\x08\x07\x12",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prefix=st.sampled_from(MAGICS), tail=st.binary(max_size=2048))
+def test_any_bytes_give_a_report(scan_bytes: ScanBytes, prefix: bytes, tail: bytes) -> None:
+    report = scan_bytes(prefix + tail, name="fuzz.bin")
+    assert report.status in {"scanned", "incomplete"}
+    assert all(f.rule != "SCAN-ERROR" for f in report.findings), [f.message for f in report.findings]
+
+
+def test_a_failing_scanner_becomes_a_finding_and_incomplete(
+    scan_bytes: ScanBytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(data: memoryview, ctx: Context) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setitem(_dispatch._SCANNERS, Format.PICKLE, explode)
+    report = scan_bytes(pickle.dumps([1, 2, 3]), name="weights.pkl")
+    assert report.status == "incomplete"
+    assert [f.rule for f in report.findings] == ["SCAN-ERROR"]
+    assert "ValueError: boom" in report.findings[0].message
+
+
+def test_unreadable_file_is_incomplete(tmp_path: Path) -> None:
+    target = tmp_path / "locked.pkl"
+    target.write_bytes(pickle.dumps(1))
+    target.chmod(0)
+    try:
+        report = scan([target], ScanOptions())
+    finally:
+        target.chmod(0o600)
+    file = report.files[0]
+    # root may read anything; either way the file is never both unread and clean.
+    assert file.status == "scanned" or file.incomplete[0].startswith("cannot read")
+
+
+def test_model_named_file_with_foreign_content_is_incomplete(scan_bytes: ScanBytes) -> None:
+    report = scan_bytes(bytes(range(1, 256)) * 3, name="pytorch_model.bin")
+    assert report.status == "incomplete"
+    assert "no format a loader reads" in report.incomplete[0]

@@ -1,0 +1,116 @@
+"""``steward scan`` end to end through the Typer app: exit codes, formats, errors."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modelsteward.cli.main import app
+
+runner = CliRunner()
+
+
+def _malicious_pickle(canary: Path) -> bytes:
+    # Protocol 0 bytes built by hand: GLOBAL posix.system, REDUCE. Never loaded.
+    return f"cposix\nsystem\n(S'touch {canary}'\ntR.".encode()
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path, canary: Path) -> Path:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "clean.pkl").write_bytes(pickle.dumps({"weights": [1.0, 2.0], "epoch": 3}))
+    (folder / "evil.bin").write_bytes(_malicious_pickle(canary))
+    (folder / "README.md").write_text("# a model\n")
+    return folder
+
+
+def test_malicious_file_exits_1_and_is_named(model_dir: Path, canary: Path) -> None:
+    result = runner.invoke(app, ["scan", str(model_dir), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    by_path = {f["path"]: f for f in document["files"]}
+    assert set(by_path) == {"clean.pkl", "evil.bin", "README.md"}
+    assert by_path["clean.pkl"]["findings"] == []
+    assert by_path["clean.pkl"]["status"] == "scanned"
+    evil = by_path["evil.bin"]
+    assert evil["format"] == "pickle"
+    assert {f["severity"] for f in evil["findings"]} & {"critical"}
+    assert any("system" in f["evidence"] or "system" in f["message"] for f in evil["findings"])
+    assert document["summary"]["files"] == 3
+    assert document["summary"]["critical"] >= 1
+    assert not canary.exists()
+
+
+def test_clean_directory_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "a.pkl").write_bytes(pickle.dumps([1, 2, 3], protocol=4))
+    result = runner.invoke(app, ["scan", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "1 files: 1 scanned, 0 incomplete" in result.stdout
+
+
+def test_fail_on_critical_lets_lower_findings_through(tmp_path: Path) -> None:
+    # An unknown global that is never called is a finding below critical.
+    (tmp_path / "odd.pkl").write_bytes(b"\x80\x02cmypackage.sub\nHelper\nq\x00.")
+    strict = runner.invoke(app, ["scan", str(tmp_path), "--fail-on", "low", "-f", "json"])
+    lenient = runner.invoke(app, ["scan", str(tmp_path), "--fail-on", "critical", "-f", "json"])
+    assert strict.exit_code == 1
+    assert lenient.exit_code == 0
+    assert "mypackage.sub" in json.loads(strict.stdout)["files"][0]["findings"][0]["evidence"]
+
+
+def test_truncated_pickle_is_incomplete_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "cut.pkl").write_bytes(pickle.dumps({"a": list(range(50))}, protocol=2)[:-9])
+    result = runner.invoke(app, ["scan", str(tmp_path / "cut.pkl"), "-f", "json", "--fail-on", "critical"])
+    assert result.exit_code == 2, result.output
+    entry = json.loads(result.stdout)["files"][0]
+    assert entry["status"] == "incomplete"
+    assert entry["incomplete"]
+
+
+def test_sarif_output_to_file(model_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.sarif"
+    result = runner.invoke(app, ["scan", str(model_dir), "--format", "sarif", "--output", str(target)])
+    assert result.exit_code == 1
+    log = json.loads(target.read_text())
+    assert log["version"] == "2.1.0"
+    run = log["runs"][0]
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert run["results"], "the malicious file must produce results"
+    for item in run["results"]:
+        assert rule_ids[item["ruleIndex"]] == item["ruleId"]
+        assert item["level"] in {"error", "warning", "note"}
+        assert item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "evil.bin"
+        assert item["message"]["text"]
+
+
+def test_unknown_severity_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["scan", str(tmp_path), "--fail-on", "severe"])
+    assert result.exit_code == 4
+    assert "must be one of info, low, medium, high, critical" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["scan", str(tmp_path / "nope")])
+    assert result.exit_code == 4
+    assert "no such file or directory" in result.output
+
+
+def test_text_output_to_file_has_the_table(model_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.txt"
+    result = runner.invoke(app, ["scan", str(model_dir), "-o", str(target)])
+    assert result.exit_code == 1
+    text = target.read_text()
+    assert "Findings" in text and "evil.bin" in text and "critical" in text
+
+
+def test_rules_command_lists_the_catalogue() -> None:
+    result = runner.invoke(app, ["rules", "--format", "json"])
+    assert result.exit_code == 0
+    ids = {row["id"] for row in json.loads(result.stdout)}
+    assert {"SCAN-ERROR", "NESTING-TOO-DEEP", "ARCHIVE-BOMB"} <= ids
