@@ -30,6 +30,7 @@ class Format(enum.StrEnum):
     GGUF = "gguf"
     HDF5 = "hdf5"
     PROTOBUF = "protobuf"
+    NATIVE = "native"
     JSON = "json"
     TEXT = "text"
     UNKNOWN = "unknown"
@@ -55,6 +56,16 @@ def _is_safetensors(data: memoryview) -> bool:
         return False
     header_len = int.from_bytes(data[:8], "little")
     return 2 <= header_len <= len(data) - 8 and data[8] == ord("{")
+
+
+def _is_native(data: memoryview, head: bytes) -> bool:
+    """ELF, Mach-O or a PE image: code the operating system loads."""
+    if head.startswith((b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")):
+        return True
+    if head.startswith(b"MZ") and len(data) >= 64:
+        pe_offset = int.from_bytes(data[60:64], "little")
+        return bytes(data[pe_offset : pe_offset + 4]) == b"PE\x00\x00"
+    return False
 
 
 def _has_zip_end(data: memoryview) -> bool:
@@ -106,6 +117,8 @@ def detect(data: memoryview) -> tuple[Format, ...]:
         found.append(Format.SEVENZIP)
     elif head.startswith(b"\x5d\x00\x00"):
         found.append(Format.LZMA)
+    elif _is_native(data, head):
+        found.append(Format.NATIVE)
     elif _is_tar(data):
         found.append(Format.TAR)
     elif _is_safetensors(data):

@@ -9,6 +9,7 @@ from modelsteward.checks.security import (
     gguf,
     json_document,
     keras,
+    native,
     numpy_file,
     pickle,
     protobuf_model,
@@ -35,6 +36,7 @@ _SCANNERS: dict[Format, Scanner] = {
     Format.GGUF: gguf.scan,
     Format.HDF5: keras.scan_hdf5,
     Format.PROTOBUF: protobuf_model.scan,
+    Format.NATIVE: native.scan,
     Format.JSON: json_document.scan,
     Format.TEXT: text.scan,
 }
