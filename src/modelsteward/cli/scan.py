@@ -38,7 +38,9 @@ def _render(report: ScanReport, fmt: OutputFormat, output: Path | None) -> None:
             with output.open("w", encoding="utf-8") as handle:
                 scan_text.render(report, Console(file=handle, width=160, no_color=True))
         return
-    document = scan_json.render(report) if fmt is OutputFormat.JSON else sarif.render(report, load_catalogue())
+    document = (
+        scan_json.render(report) if fmt is OutputFormat.JSON else sarif.render(report, load_catalogue())
+    )
     if output is None:
         sys.stdout.write(document)
     else:

@@ -60,7 +60,9 @@ def _is_safetensors(data: memoryview) -> bool:
 
 def _is_native(data: memoryview, head: bytes) -> bool:
     """ELF, Mach-O or a PE image: code the operating system loads."""
-    if head.startswith((b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")):
+    if head.startswith(
+        (b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
+    ):
         return True
     if head.startswith(b"MZ") and len(data) >= 64:
         pe_offset = int.from_bytes(data[60:64], "little")

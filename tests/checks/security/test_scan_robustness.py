@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelsteward.checks.security import ScanOptions, scan
-from modelsteward.checks.security import _dispatch
+from modelsteward.checks.security import ScanOptions, _dispatch, scan
 from modelsteward.checks.security._context import Context
 from modelsteward.formats import Format
 from tests.conftest import ScanBytes
@@ -72,4 +71,4 @@ def test_unreadable_file_is_incomplete(tmp_path: Path) -> None:
 def test_model_named_file_with_foreign_content_is_incomplete(scan_bytes: ScanBytes) -> None:
     report = scan_bytes(bytes(range(1, 256)) * 3, name="pytorch_model.bin")
     assert report.status == "incomplete"
-    assert "no format a loader reads" in report.incomplete[0]
+    assert "named like a model file" in report.incomplete[0]

@@ -21,6 +21,11 @@ from modelsteward.formats import Format, detect
 
 Scanner = Callable[[memoryview, Context], None]
 
+
+def _unknown(data: memoryview, ctx: Context) -> None:
+    """Bytes of no known format: no loader we know reads code from them, so nothing to judge."""
+
+
 _SCANNERS: dict[Format, Scanner] = {
     Format.PICKLE: pickle.scan,
     Format.ZIP: archive.scan_zip,
@@ -39,6 +44,7 @@ _SCANNERS: dict[Format, Scanner] = {
     Format.NATIVE: native.scan,
     Format.JSON: json_document.scan,
     Format.TEXT: text.scan,
+    Format.UNKNOWN: _unknown,
 }
 
 # Names whose loaders execute or deserialise content; such a file that is none of our formats is
@@ -50,23 +56,25 @@ _LOADABLE_SUFFIXES = (
 )  # fmt: skip
 
 
+# What a loader of a model-file name could read; text and unknown bytes are none of these.
+_NOT_LOADABLE = frozenset({Format.TEXT, Format.JSON, Format.UNKNOWN})
+
+
 def scan_bytes(data: memoryview, ctx: Context) -> tuple[Format, ...]:
     """Scan ``data`` as every format it can be read as; never raises."""
     formats = detect(data)
     for fmt in formats:
-        scanner = _SCANNERS.get(fmt)
-        if scanner is None:
-            if ctx.name.lower().endswith(_LOADABLE_SUFFIXES):
-                ctx.incomplete(f"named like a model file but its content is no format a loader reads ({fmt})")
-            continue
         try:
-            scanner(data, ctx)
+            _SCANNERS[fmt](data, ctx)
         except RecursionError:
             ctx.report("NESTING-TOO-DEEP", f"structure too deep to follow while reading {fmt}")
             ctx.incomplete(f"{fmt}: structure too deep to follow")
         except Exception as error:  # noqa: BLE001 - any scanner failure becomes a finding, never a traceback
             ctx.report("SCAN-ERROR", f"{fmt} scanner failed: {type(error).__name__}: {error}")
             ctx.incomplete(f"{fmt}: internal error {type(error).__name__}")
+    if _NOT_LOADABLE.issuperset(formats) and ctx.name.lower().endswith(_LOADABLE_SUFFIXES):
+        # torch.load or pickle would read these bytes as a binary format none of our scanners knows.
+        ctx.incomplete(f"named like a model file but its content is {formats[0]}, which no such loader reads")
     return formats
 
 

@@ -1,0 +1,59 @@
+"""Text that is not JSON: Python source, Jinja templates, YAML configs that carry templates.
+
+What the text is follows from its content: a ``.py`` name only settles that a parse failure is
+worth reporting, since Python is what a loader would import it as.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from modelsteward.checks.security._context import Context
+from modelsteward.checks.security.code import check_python, looks_like_python
+from modelsteward.checks.security.json_document import check_document
+from modelsteward.checks.security.templates import check_template
+
+# Text larger than this is not tried as Python unless named .py: parsing megabytes of a CSV or a
+# vocabulary that happens to be valid Python costs far more than it can find.
+MAX_GUESSED_SOURCE = 1 << 20
+# YAML with anchors can be expensive to build; configs are small.
+MAX_YAML_CHARS = 4 << 20
+_JINJA_MARKERS = ("{{", "{%")
+# A statement that makes text worth parsing as Python.
+_PYTHON_HINT = re.compile(r"^(?:import |from \S+ import |def |async def |class |@|[\w.]+\()", re.MULTILINE)
+
+
+def scan(data: memoryview, ctx: Context) -> None:
+    """Judge text by what it is: Python source, a Jinja template, or a YAML config with templates."""
+    source = bytes(data).decode("utf-8", errors="replace")
+    if ctx.name.lower().endswith(".py") or _is_python(source):
+        check_python(source, ctx, at="")
+    elif any(marker in source for marker in _JINJA_MARKERS):
+        _check_templated_text(source, ctx)
+
+
+def _is_python(source: str) -> bool:
+    if len(source) > MAX_GUESSED_SOURCE or not _PYTHON_HINT.search(source):
+        return False
+    return looks_like_python(source)
+
+
+def _check_templated_text(source: str, ctx: Context) -> None:
+    # A YAML config judges its values one by one (a ``chat_template`` key, strings with Jinja);
+    # anything else with Jinja markers is one template.
+    document = _yaml(source)
+    if isinstance(document, dict | list):
+        check_document(document, ctx)
+    else:
+        check_template(source, ctx, at="")
+
+
+def _yaml(source: str) -> object:
+    if len(source) > MAX_YAML_CHARS:
+        return None
+    try:
+        return yaml.safe_load(source)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
