@@ -19,8 +19,10 @@ class Limits:
     """Deepest nesting of containers (archive in archive, pickle in bytes) that is opened."""
     max_expanded_bytes: int = 4 * GiB
     """Total bytes that decompression may produce for one top-level file."""
-    max_ratio: int = 200
+    max_ratio: int = 1000
     """Largest decompressed/compressed ratio accepted for one member before it is called a bomb."""
+    ratio_floor: int = 16 << 20
+    """Output below this many bytes is never called a bomb: real zero-filled tensors compress well."""
     max_members: int = 200_000
     """Most archive members opened in one top-level file."""
     max_pickle_ops: int = 50_000_000

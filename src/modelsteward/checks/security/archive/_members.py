@@ -1,0 +1,26 @@
+"""What every archive reader does with a member it found: count it, then scan its bytes."""
+
+from __future__ import annotations
+
+from modelsteward.checks.security._context import Context
+
+
+def admit(ctx: Context, *, at: str) -> bool:
+    """Count one more member of the top-level file; False (and reported) past the member limit."""
+    ctx.sink.members += 1
+    limit = ctx.options.limits.max_members
+    if ctx.sink.members <= limit:
+        return True
+    ctx.report("ARCHIVE-TOO-MANY-MEMBERS", f"more than {limit} members", at=at)
+    ctx.incomplete("member limit reached; the remaining members were not scanned", at=at)
+    return False
+
+
+def basename(name: str) -> str:
+    """The last component of a member name, whichever separator the archiver used."""
+    return name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def scan_member(view: memoryview, ctx: Context, *, at: str, name: str) -> None:
+    """Scan a member's bytes as a file of its own, named by the member's base name."""
+    ctx.nested(view, at=at, name=basename(name))

@@ -1,0 +1,66 @@
+"""Find files hidden in a pickle's string and bytes values: raw, base64 or hex encoded.
+
+A pickle can carry a second pickle (or an archive) as data for a later ``pickle.loads``; that
+inner file is scanned as a file of its own. Only values long enough to hold one are looked at,
+and only decoded when their alphabet allows it, so ordinary strings cost a length check.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from modelsteward.checks.security._context import Context
+from modelsteward.formats.pickle_ops import Op
+
+_MIN_LENGTH = 16
+_MAX_ENCODED = 64 << 20
+"""Encoded values longer than this are not decoded (the raw value is still looked at)."""
+_BASE64 = re.compile(rb"[A-Za-z0-9+/\s]+={0,2}\s*")
+_HEX = re.compile(rb"(?:[0-9a-fA-F]{2}|\s)+")
+# Formats with a distinctive signature; weaker ones (zlib, protobuf, text) match too much data.
+_SCANNABLE = frozenset(
+    {"pickle", "zip", "tar", "gzip", "bzip2", "xz", "7z", "numpy", "safetensors", "gguf", "hdf5"}
+)
+
+
+def _decodings(raw: memoryview) -> list[tuple[str, bytes]]:
+    if len(raw) > _MAX_ENCODED:
+        return []
+    head = bytes(raw[:64])
+    found: list[tuple[str, bytes]] = []
+    if _HEX.fullmatch(head) and _HEX.fullmatch(raw):
+        found.append(("hex", binascii.unhexlify(b"".join(bytes(raw).split()))))
+    elif _BASE64.fullmatch(head) and _BASE64.fullmatch(raw):
+        compact = b"".join(bytes(raw).split())
+        if len(compact) % 4 == 0:
+            found.append(("base64", base64.b64decode(compact, validate=True)))
+    return found
+
+
+def _scannable(data: memoryview) -> bool:
+    # sniff imports pickle_ops, which this package imports: a top-level import would be a cycle.
+    from modelsteward.formats import detect  # noqa: PLC0415
+
+    return any(fmt.value in _SCANNABLE for fmt in detect(data))
+
+
+def look_inside(op: Op, ctx: Context, at: str) -> None:
+    """Scan the value of string/bytes opcode ``op`` as a file if it is (or encodes) one."""
+    arg = op.arg
+    if not isinstance(arg, str | memoryview) or len(arg) < _MIN_LENGTH:
+        return
+    raw = memoryview(arg.encode("utf-8", "surrogatepass")) if isinstance(arg, str) else arg
+    # Every file format, and every pickle that imports anything, has a newline, a control byte or a
+    # byte above 0x7f: a printable one-line string can only hold an encoded file.
+    if not (isinstance(arg, str) and arg.isprintable()) and _scannable(raw):
+        ctx.nested(raw, at=at)
+        return
+    for encoding, decoded in _decodings(raw):
+        if (
+            len(decoded) >= _MIN_LENGTH
+            and _scannable(memoryview(decoded))
+            and ctx.charge(len(decoded), at=at)
+        ):
+            ctx.nested(memoryview(decoded), at=f"{at} ({encoding})")
