@@ -387,7 +387,9 @@ def test_bytes_after_a_stream_are_reported_and_scanned(scan_bytes: ScanBytes, ca
 
 
 def test_gzip_bomb_is_cut_off(scan_bytes: ScanBytes) -> None:
-    report = scan_bytes(gzip.compress(bytes(8 << 20)), options=ScanOptions(limits=Limits(max_ratio=20, ratio_floor=1 << 20)))
+    report = scan_bytes(
+        gzip.compress(bytes(8 << 20)), options=ScanOptions(limits=Limits(max_ratio=20, ratio_floor=1 << 20))
+    )
     assert "ARCHIVE-BOMB" in rules(report)
     assert report.status == "incomplete"
 
@@ -520,6 +522,8 @@ def test_7z_bomb_is_cut_off(scan_bytes: ScanBytes, tmp_path: Path) -> None:
     path = tmp_path / "bomb.7z"
     with py7zr.SevenZipFile(path, "w") as archive:
         archive.writestr(bytes(8 << 20), "zeros.bin")
-    report = scan_bytes(path.read_bytes(), options=ScanOptions(limits=Limits(max_ratio=10, ratio_floor=1 << 20)))
+    report = scan_bytes(
+        path.read_bytes(), options=ScanOptions(limits=Limits(max_ratio=10, ratio_floor=1 << 20))
+    )
     assert "ARCHIVE-BOMB" in rules(report)
     assert report.status == "incomplete"
