@@ -132,3 +132,10 @@ def test_sarif_is_valid_against_the_oasis_schema(model_dir: Path, tmp_path: Path
     assert any(
         "cut.pkl" in n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in notifications
     )
+
+
+def test_json_flag_is_the_json_format(model_dir: Path) -> None:
+    flag = runner.invoke(app, ["scan", str(model_dir), "--json"])
+    option = runner.invoke(app, ["scan", str(model_dir), "--format", "json"])
+    assert flag.exit_code == option.exit_code == 1
+    assert json.loads(flag.stdout)["files"] == json.loads(option.stdout)["files"]

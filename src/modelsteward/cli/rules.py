@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +23,7 @@ class RulesFormat(enum.StrEnum):
 
 
 def command(
-    fmt: RulesFormat = typer.Option(RulesFormat.TEXT, "--format", "-f", help="Output format."),
+    fmt: Annotated[RulesFormat, typer.Option("--format", "-f", help="Output format.")] = RulesFormat.TEXT,
 ) -> None:
     """List every rule a check can report, with its default severity."""
     catalogue = load_catalogue()

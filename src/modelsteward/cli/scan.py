@@ -6,6 +6,7 @@ import enum
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -59,11 +60,14 @@ def _progress(console: Console, quiet: bool) -> Callable[[str], None] | None:
 
 
 def command(
-    paths: list[Path] = typer.Argument(..., help="Files or directories (scanned recursively)."),
-    fmt: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", "-f", help="Report format."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here, not stdout."),
-    fail_on: str = typer.Option("medium", "--fail-on", help="Lowest severity that fails the scan (exit 1)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (scanned recursively).")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.TEXT,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", help="Lowest severity that fails (exit 1).")
+    ] = "medium",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Scan model files for code execution, hidden payloads and malformed content.
 
@@ -84,7 +88,7 @@ def command(
         errors.print(f"error: --output: directory {output.parent} does not exist")
         raise typer.Exit(EXIT_USAGE)
     report = scan(paths, ScanOptions(), progress=_progress(errors, quiet))
-    _render(report, fmt, output)
+    _render(report, OutputFormat.JSON if as_json else fmt, output)
     raise typer.Exit(report.exit_code(threshold))
 
 

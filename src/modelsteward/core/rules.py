@@ -54,7 +54,7 @@ _FIELDS = {"id", "severity", "title", "description", "remediation"}
 
 
 def _parse_rule(entry: Any, area: str) -> Rule:
-    if not isinstance(entry, dict) or not _FIELDS <= entry.keys():
+    if not isinstance(entry, dict) or not entry.keys() >= _FIELDS:
         raise ValueError(f"rules/{area}.yaml: each rule needs {sorted(_FIELDS)} (got {entry!r})")
     return Rule(
         id=str(entry["id"]),

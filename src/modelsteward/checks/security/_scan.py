@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -114,10 +115,9 @@ def scan_file(path: Path, display: str, options: ScanOptions, catalogue: Catalog
 
 
 def _close(mapping: mmap.mmap) -> None:
-    try:
+    # A view into it may still be referenced; then it is unmapped when that view goes.
+    with contextlib.suppress(BufferError):
         mapping.close()
-    except BufferError:
-        pass  # a view into it is still referenced; it is unmapped when that view goes
 
 
 def scan(
