@@ -101,6 +101,56 @@ for _name, (_kind, _make, _legacy) in _TORCH.items():
     add(_name, _kind, partial(_torch_saved, _make, _legacy))
 
 
+def _transformer_stack() -> Any:
+    from torch import nn
+
+    # Layers whose whole-module pickles hold functions as attributes and nested submodules.
+    return nn.Sequential(
+        nn.Embedding(10, 8), nn.LayerNorm(8), nn.TransformerEncoderLayer(8, 2, 16), nn.LSTM(8, 8),
+        nn.MultiheadAttention(8, 2), nn.GELU(), nn.Dropout(),
+    )  # fmt: skip
+
+
+def _quantized() -> Any:
+    import torch
+
+    return torch.ao.quantization.quantize_dynamic(_mlp(), {torch.nn.Linear}, dtype=torch.qint8)  # type: ignore[no-untyped-call]
+
+
+def _torchscript(trace: bool) -> bytes:
+    import torch
+
+    model = _mlp()
+    compiled = torch.jit.trace(model, torch.ones(1, 8)) if trace else torch.jit.script(model)  # type: ignore[no-untyped-call]
+    buffer = io.BytesIO()
+    torch.jit.save(compiled, buffer)
+    return buffer.getvalue()
+
+
+def _exported() -> bytes:
+    import torch
+
+    program = torch.export.export(_mlp(), (torch.ones(2, 8),))
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    return buffer.getvalue()
+
+
+add(
+    "torch_full_transformer.pt",
+    "torch.save of a module with attention, LSTM and activations",
+    partial(_torch_saved, _transformer_stack, False),
+)
+add(
+    "torch_quantized_full.pt",
+    "torch.save of a dynamically quantized module",
+    partial(_torch_saved, _quantized, False),
+)
+add("torchscript_scripted.pt", "torch.jit.save of a scripted module", partial(_torchscript, False))
+add("torchscript_traced.pt", "torch.jit.save of a traced module", partial(_torchscript, True))
+add("torch_exported.pt2", "torch.export.save of an exported program", _exported)
+
+
 @sample("model.safetensors", "safetensors.torch.save of a state dict")
 def _safetensors() -> bytes:
     from safetensors.torch import save

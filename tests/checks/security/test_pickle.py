@@ -387,3 +387,163 @@ def test_legacy_torch_format_storage_bytes_are_not_scanned_as_pickle(scan_pickle
     report = scan_pickle(buffer.getvalue(), name="model.pt")
     assert report.findings == ()
     assert report.status == "scanned"
+
+
+# --- legacy torch.save: raw storage records after the five pickle streams ------------------------
+
+
+def _legacy_torch_file(protocol: int = 2) -> bytes:
+    import torch
+
+    state = {
+        "f32": torch.ones(3),
+        "f16": torch.ones(2, dtype=torch.float16),
+        "i64": torch.arange(4),
+        "bool": torch.tensor([True, False, True]),
+        "bf16": torch.ones(5, dtype=torch.bfloat16),
+    }
+    state["f32_view"] = state["f32"][1:]  # shares the first storage: one record for both
+    buffer = io.BytesIO()
+    torch.save(state, buffer, _use_new_zipfile_serialization=False, pickle_protocol=protocol)
+    return buffer.getvalue()
+
+
+_MAGIC = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)
+_HEAD = _MAGIC + pickle.dumps(1001, protocol=2) + pickle.dumps({"protocol_version": 1001}, protocol=2)
+
+
+def _storage_pid(module: str, name: str, key: str, numel: bytes) -> bytes:
+    """BINPERSID of ('storage', module.name, key, 'cpu', numel, None); numel is an int opcode."""
+    return b"(" + _u("storage") + _sg(module, name) + _u(key) + _u("cpu") + numel + b"NtQ"
+
+
+def _crafted_legacy(pid: bytes, keys: list[str], records: bytes) -> bytes:
+    data = b"\x80\x04}" + _u("w") + pid + b"s."
+    return _HEAD + data + pickle.dumps(keys, protocol=2) + records
+
+
+def _record(count: int, size: int) -> bytes:
+    return count.to_bytes(8, "little", signed=True) + b"\x00" * (count * size)
+
+
+@pytest.mark.parametrize("protocol", [1, 2, 5])
+def test_real_legacy_torch_files_of_several_dtypes_are_clean(scan_pickle: ScanBytes, protocol: int) -> None:
+    report = scan_pickle(_legacy_torch_file(protocol), name="model.pt")
+    assert report.findings == ()
+    assert report.status == "scanned"
+
+
+@pytest.mark.parametrize("protocol", [1, 2, 5])
+def test_legacy_torch_file_missing_its_last_byte_is_incomplete(scan_pickle: ScanBytes, protocol: int) -> None:
+    report = scan_pickle(_legacy_torch_file(protocol)[:-1], name="model.pt")
+    [hit] = _find(report, "PICKLE-TORCH-STORAGE-MISMATCH")
+    assert "bytes" in hit and "left" in hit
+    assert report.worst == Severity.LOW
+    assert report.status == "incomplete"
+
+
+def test_legacy_torch_file_cut_inside_its_key_list_is_incomplete(scan_pickle: ScanBytes) -> None:
+    # The records follow the key list in an order that varies between runs, but not their total.
+    records = 5 * 8 + 3 * 4 + 2 * 2 + 4 * 8 + 3 * 1 + 5 * 2
+    data = _legacy_torch_file()
+    assert data[-records - 1 : -records] == b"."
+    report = scan_pickle(data[: -records - 1], name="model.pt")
+    [hit] = _find(report, "PICKLE-MALFORMED")
+    assert hit.startswith("stream 5, offset")
+    assert report.status == "incomplete"
+
+
+def test_legacy_torch_file_with_bytes_appended_is_high(scan_pickle: ScanBytes) -> None:
+    data = _legacy_torch_file()
+    report = scan_pickle(data + b"\x00" * 16, name="model.pt")
+    [hit] = _find(report, "PICKLE-TORCH-TRAILING-DATA")
+    assert hit.startswith(f"offset {len(data)} |")
+    assert "16 bytes" in hit
+    assert report.worst == Severity.HIGH
+    assert report.status == "incomplete"
+
+
+def test_pickle_appended_after_legacy_storages_is_scanned(scan_pickle: ScanBytes, canary: Path) -> None:
+    data = _legacy_torch_file()
+    report = scan_pickle(data + _open_canary(canary, _sg("builtins", "open")), name="model.pt")
+    assert _find(report, "PICKLE-TORCH-TRAILING-DATA")
+    [hit] = _find(report, "PICKLE-GLOBAL-DENIED")
+    assert hit.startswith(f"offset {len(data)} > offset ")
+    assert "builtins.open" in hit
+    assert report.worst == Severity.CRITICAL
+    assert report.status == "incomplete"
+
+
+def test_crafted_legacy_file_with_matching_records_is_clean(scan_pickle: ScanBytes) -> None:
+    # The element count written as LONG1 (as pickle writes counts above 2**31) is read too.
+    for numel in (b"K\x03", b"\x8a\x01\x03"):
+        data = _crafted_legacy(_storage_pid("torch", "DoubleStorage", "k", numel), ["k"], _record(3, 8))
+        report = scan_pickle(data, name="model.pt")
+        assert report.findings == ()
+        assert report.status == "scanned"
+
+
+@pytest.mark.parametrize(
+    ("pid", "keys", "records", "problem"),
+    [
+        (_storage_pid("torch", "FloatStorage", "k", b"K\x03"), ["k"], _record(4, 4), "holds 4 elements"),
+        (_storage_pid("torch", "FloatStorage", "k", b"K\x03"), ["other"], _record(3, 4), "no persistent id"),
+        (_storage_pid("torch", "FloatStorage", "k", b"K\x03"), [], b"", "have no record"),
+        (_storage_pid("torch", "Tensor", "k", b"K\x03"), ["k"], _record(3, 4), "unknown storage type"),
+        (_storage_pid("torch", "FloatStorage", "k", b"N"), ["k"], _record(3, 4), "no integer"),
+        (_storage_pid("torch", "FloatStorage", "k", b"K\x03"), ["k"], _record(3, 4)[:5], "record header"),
+    ],
+    ids=["count", "key", "unrecorded", "type", "numel", "header"],
+)
+def test_legacy_records_disagreeing_with_the_pickles_are_reported(
+    scan_pickle: ScanBytes, pid: bytes, keys: list[str], records: bytes, problem: str
+) -> None:
+    report = scan_pickle(_crafted_legacy(pid, keys, records), name="model.pt")
+    [hit] = _find(report, "PICKLE-TORCH-STORAGE-MISMATCH")
+    assert problem in hit
+    assert report.status == "incomplete"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pickle.dumps({"k": 1}, protocol=2),
+        pickle.dumps([["k"]], protocol=2),
+        b"\x80\x02]q\x00X\x01\x00\x00\x00kq\x01.",
+    ],
+    ids=["dict", "nested-list", "text-left-on-the-stack"],
+)
+def test_legacy_key_list_that_is_not_a_list_of_str_fails_closed(scan_pickle: ScanBytes, keys: bytes) -> None:
+    data = _HEAD + pickle.dumps({"w": 1}, protocol=2) + keys
+    report = scan_pickle(data, name="model.pt")
+    assert any("not a list of strings" in hit for hit in _find(report, "PICKLE-TORCH-STORAGE-MISMATCH"))
+    assert report.status == "incomplete"
+
+
+def test_legacy_key_list_in_protocol_0_is_read(scan_pickle: ScanBytes) -> None:
+    pid = _storage_pid("torch", "ByteStorage", "k", b"K\x02")
+    data = _crafted_legacy(pid, [], b"").removesuffix(pickle.dumps([], protocol=2))
+    report = scan_pickle(data + pickle.dumps(["k"], protocol=0) + _record(2, 1), name="model.pt")
+    assert report.findings == ()
+    assert report.status == "scanned"
+
+
+@pytest.mark.parametrize("streams", [1, 3, 4])
+def test_legacy_file_with_missing_streams_is_incomplete(scan_pickle: ScanBytes, streams: int) -> None:
+    parts = [
+        _MAGIC,
+        pickle.dumps(1001, protocol=2),
+        pickle.dumps({}, protocol=2),
+        pickle.dumps({}, protocol=2),
+    ]
+    report = scan_pickle(b"".join(parts[:streams]) + b"\xff\xfe", name="model.pt")
+    [hit] = _find(report, "PICKLE-TORCH-STORAGE-MISMATCH")
+    assert f"has {streams} of the 5 pickle streams" in hit
+    assert report.status == "incomplete"
+
+
+def test_only_the_magic_number_makes_a_file_legacy_torch(scan_pickle: ScanBytes) -> None:
+    other = pickle.dumps(0x1950A86A20F9469CFC6D, protocol=2) + pickle.dumps(1001, protocol=2)
+    report = scan_pickle(other, name="model.pt")
+    assert report.findings == ()
+    assert report.status == "scanned"

@@ -69,3 +69,18 @@ def readings(name: Name, aliases: Mapping[str, str]) -> Iterator[Name]:
 def is_dunder(part: str) -> bool:
     """``__globals__``, ``__class__``...: attributes that lead from any object to anything."""
     return len(part) > 4 and part.startswith("__") and part.endswith("__")
+
+
+# Instance attributes that change what an object is or what is called on it: the unpickler's own
+# getattr(inst, "__setstate__"), copy's getattr(x, "__reduce_ex__"), a slotstate setattr of
+# __class__. Other dunders in an instance dict (torch's __overloads__) are never looked up there.
+_HIJACKING = frozenset({
+    "__setstate__", "__getstate__", "__reduce__", "__reduce_ex__", "__class__", "__dict__",
+    "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__call__", "__del__",
+    "__init__", "__new__", "__globals__", "__builtins__", "__code__", "__import__",
+})  # fmt: skip
+
+
+def hijacks_instance(key: str) -> bool:
+    """Whether setting ``key`` on an instance can make loading or copying it call something."""
+    return key in _HIJACKING

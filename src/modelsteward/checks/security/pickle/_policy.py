@@ -82,7 +82,8 @@ class Verdict:
     """The attribute path goes through a dunder attribute (``__globals__``, ``__class__``...)."""
 
 
-def _load(resource: str) -> Any:
+def load_data(resource: str) -> Any:
+    """The parsed content of YAML file ``resource`` under ``modelsteward/data``."""
     text = resources.files("modelsteward.data").joinpath(resource).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
@@ -189,10 +190,11 @@ def _judge(policy: Policy, module: str, name: str, modern: bool) -> Verdict:
     mapped = canonical(*fix_imports(module, name, 3 if modern else 0), policy.aliases)
     raw = canonical(module, name, policy.aliases)
     allowed = policy.allowed(mapped)
-    # An exact allowlist entry was vetted as a whole; re-reading its path (numpy.random._pickle is
-    # not the pickle module) would only invent denials.
-    reroot = policy.exact(mapped) is None
-    denied = policy.denied(mapped, reroot=reroot) or policy.denied(raw, reroot=reroot)
+    # An exact allowlist entry was vetted as a whole, so it outranks a denial of its whole module
+    # (torch.jit._pickle.build_intlist in a denied torch.jit) and is never re-read (numpy.random._pickle
+    # is not the pickle module).
+    exact = policy.exact(mapped) is not None
+    denied = None if exact else policy.denied(mapped, reroot=True) or policy.denied(raw, reroot=True)
     dunder = allowed is None and any(is_dunder(part) for part in mapped.name.split("."))
     return Verdict(mapped, allowed, denied, dunder)
 
@@ -200,4 +202,4 @@ def _judge(policy: Policy, module: str, name: str, modern: bool) -> Verdict:
 @functools.cache
 def policy() -> Policy:
     """The shipped policy, loaded once."""
-    return Policy(_load("pickle_allowlist.yaml"), _load("pickle_denylist.yaml"))
+    return Policy(load_data("pickle_allowlist.yaml"), load_data("pickle_denylist.yaml"))

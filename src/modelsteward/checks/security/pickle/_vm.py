@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from modelsteward.checks.security._context import Context
-from modelsteward.checks.security.pickle._names import is_dunder
+from modelsteward.checks.security.pickle._names import hijacks_instance
 from modelsteward.checks.security.pickle._policy import CALLABLE, Allowed, Policy, Use, Verdict
 from modelsteward.core import Severity
 from modelsteward.formats.pickle_ops import Op, PickleSyntaxError, Tokenizer, tokenize
@@ -72,11 +72,11 @@ class Dict:
 
     def dunder_keys(self) -> list[str]:
         """Keys such as ``__setstate__``: setting them on an instance is an attack."""
-        return [key for key in self.entries if is_dunder(key)]
+        return [key for key in self.entries if hijacks_instance(key)]
 
 
 class Int:
-    """An int small enough to matter (shapes, alignment)."""
+    """An int small enough to matter (shapes, alignment, storage sizes, torch's magic number)."""
 
     __slots__ = ("value",)
 
@@ -112,6 +112,8 @@ class Outcome:
 
     end: int | None = None
     """Offset after STOP, or None if the stream did not reach a STOP."""
+    value: Value | None = None
+    """What the stream loads to: the value STOP popped."""
     ops: int = 0
     limited: bool = False
 
@@ -138,6 +140,9 @@ class Machine:
     marks: list[int] = field(default_factory=list)
     memo: dict[int, Value] = field(default_factory=dict)
     imported: list[Ref] = field(default_factory=list)
+    persistent: list[Tuple] = field(default_factory=list)
+    """Persistent ids given as tuples (BINPERSID), in stream order: the loader resolves them."""
+    result: Value | None = None
     frame_end: int = -1
     broken: bool = False
     straddled: bool = False
@@ -166,6 +171,7 @@ class Machine:
                     self._broke(op.offset, str(error))
                 if op.name == "STOP":
                     outcome.end = op.end
+                    outcome.value = self.result
         except PickleSyntaxError as error:
             self._broke(error.offset, error.reason)
         self._report_unused()
@@ -421,6 +427,24 @@ def _int(m: Machine, op: Op) -> None:
     m.push(Int(op.arg) if isinstance(op.arg, int) else SCALAR)
 
 
+_SMALL = 32
+"""Longest integer encoding decoded, in bytes or digits; longer ones only cost time to convert."""
+
+
+def _long(m: Machine, op: Op) -> None:
+    # LONG1/LONG4: a little-endian two's complement body after the opcode byte and its length.
+    body = m.data[op.offset + (2 if op.name == "LONG1" else 5) : op.end]
+    m.push(Int(int.from_bytes(body, "little", signed=True)) if len(body) <= _SMALL else SCALAR)
+
+
+def _decimal(m: Machine, op: Op) -> None:
+    # INT/LONG (protocols 0 and 1): digits ended by a newline, already checked by the tokenizer;
+    # a LONG ends in "L", and "00"/"01" are the protocol 0 booleans (int() reads them as 0 and 1).
+    line = m.data[op.offset + 1 : op.end - 1]
+    digits = bytes(line).strip(b" \t\r").removesuffix(b"L") if len(line) <= _SMALL else b""
+    m.push(Int(int(digits)) if digits else SCALAR)
+
+
 def _int_arg(op: Op) -> int:
     if isinstance(op.arg, int):
         return op.arg
@@ -446,7 +470,7 @@ def _bytes(m: Machine, op: Op) -> None:
 
 
 def _stop(m: Machine, op: Op) -> None:
-    m.pop()
+    m.result = m.pop()
 
 
 def _pop(m: Machine, op: Op) -> None:
@@ -666,6 +690,8 @@ def _binpersid(m: Machine, op: Op) -> None:
     if isinstance(pid, Tuple) and len(pid.items) > 1 and _is_text(pid.items[0], "module"):
         m.push(pid.items[1])
         return
+    if isinstance(pid, Tuple):
+        m.persistent.append(pid)
     m.push(EXTERNAL)
 
 
@@ -679,8 +705,8 @@ def _readonly_buffer(m: Machine, op: Op) -> None:
 
 _HANDLERS: dict[str, Handler] = {
     "MARK": _mark, "STOP": _stop, "POP": _pop, "POP_MARK": _pop_mark, "DUP": _dup,
-    "FLOAT": _push(SCALAR), "INT": _push(SCALAR), "BININT": _int, "BININT1": _int,
-    "LONG": _push(SCALAR), "BININT2": _int, "NONE": _push(SCALAR), "PERSID": _push(EXTERNAL),
+    "FLOAT": _push(SCALAR), "INT": _decimal, "BININT": _int, "BININT1": _int,
+    "LONG": _decimal, "BININT2": _int, "NONE": _push(SCALAR), "PERSID": _push(EXTERNAL),
     "BINPERSID": _binpersid, "REDUCE": _reduce, "STRING": _text, "BINSTRING": _text,
     "SHORT_BINSTRING": _text, "UNICODE": _text, "BINUNICODE": _text, "APPEND": _append, "BUILD": _build,
     "GLOBAL": _global, "DICT": _dict, "EMPTY_DICT": _empty_dict, "APPENDS": _appends,
@@ -690,7 +716,7 @@ _HANDLERS: dict[str, Handler] = {
     "SETITEMS": _setitems, "BINFLOAT": _push(SCALAR), "BINBYTES": _bytes, "SHORT_BINBYTES": _bytes,
     "PROTO": _proto, "NEWOBJ": _newobj, "EXT1": _ext, "EXT2": _ext, "EXT4": _ext, "TUPLE1": _tuple_n(1),
     "TUPLE2": _tuple_n(2), "TUPLE3": _tuple_n(3), "NEWTRUE": _push(SCALAR), "NEWFALSE": _push(SCALAR),
-    "LONG1": _push(SCALAR), "LONG4": _push(SCALAR), "SHORT_BINUNICODE": _text, "BINUNICODE8": _text,
+    "LONG1": _long, "LONG4": _long, "SHORT_BINUNICODE": _text, "BINUNICODE8": _text,
     "BINBYTES8": _bytes, "EMPTY_SET": _push(CONTAINER), "ADDITEMS": _additems, "FROZENSET": _frozenset,
     "NEWOBJ_EX": _newobj, "STACK_GLOBAL": _stack_global, "MEMOIZE": _memoize, "FRAME": _frame,
     "BYTEARRAY8": _bytes, "NEXT_BUFFER": _push(EXTERNAL), "READONLY_BUFFER": _readonly_buffer,
