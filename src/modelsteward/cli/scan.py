@@ -2,96 +2,115 @@
 
 from __future__ import annotations
 
-import enum
+import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, TextIO
 
-import typer
-from rich.console import Console
-
-from modelsteward.checks.security import ScanOptions, ScanReport, scan
+from modelsteward.cli._exit import EXIT_USAGE
 from modelsteward.core import Severity
-from modelsteward.core.rules import load_catalogue
-from modelsteward.reports import sarif, scan_json, scan_text
 
-# Exit codes, documented in the README.
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_INCOMPLETE = 2
-EXIT_USAGE = 4
+if TYPE_CHECKING:
+    from rich.console import Console
 
+    from modelsteward.checks.security import ScanReport
 
-class OutputFormat(enum.StrEnum):
-    """How the report is written."""
-
-    TEXT = "text"
-    JSON = "json"
-    SARIF = "sarif"
+FORMATS = ("text", "json", "sarif")
 
 
-def _render(report: ScanReport, fmt: OutputFormat, output: Path | None) -> None:
-    if fmt is OutputFormat.TEXT:
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``scan`` to the command parsers."""
+    parser = commands.add_parser(
+        "scan",
+        help="scan model files for code execution, hidden payloads and malformed content",
+        description="Scan model files for code execution, hidden payloads and malformed content.",
+        epilog="exit status: 1 if any finding is at or above --fail-on; otherwise 2 if any file "
+        "could not be fully scanned; otherwise 0; 4 on bad usage",
+    )
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="files or directories (recursive)"
+    )
+    parser.add_argument("-f", "--format", choices=FORMATS, default="text", help="report format (text)")
+    parser.add_argument("--json", action="store_true", help="same as --format json")
+    parser.add_argument("-o", "--output", type=Path, help="write the report to this file, not stdout")
+    parser.add_argument(
+        "--fail-on",
+        type=_severity,
+        default=Severity.MEDIUM,
+        metavar="SEVERITY",
+        help="lowest severity that fails the scan: info, low, medium (default), high, critical",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan ``args.paths``, write the report, return the exit status."""
+    from modelsteward.checks.security import ScanOptions, scan  # noqa: PLC0415 - keep --help fast
+
+    paths: list[Path] = args.paths
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    output: Path | None = args.output
+    if output is not None and not output.parent.is_dir():
+        print(f"error: --output: directory {output.parent} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    report = scan(paths, ScanOptions(), progress=_progress(args.quiet))
+    _render(report, "json" if args.json else args.format, output)
+    return report.exit_code(args.fail_on)
+
+
+def _progress(quiet: bool) -> Callable[[str], None] | None:
+    """Name each file on the terminal as it is scanned; nothing when piped or quiet."""
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(path: str) -> None:
+        sys.stderr.write(f"\x1b[2K\rscanning {path}"[:200])
+        sys.stderr.flush()
+
+    return show
+
+
+def _render(report: ScanReport, fmt: str, output: Path | None) -> None:
+    # Renderers are imported on demand: JSON output never loads rich.
+    if fmt == "text":
+        from modelsteward.reports import scan_text  # noqa: PLC0415
+
         if output is None:
-            scan_text.render(report, Console())
+            scan_text.render(report, _console(None))
         else:
             with output.open("w", encoding="utf-8") as handle:
-                scan_text.render(report, Console(file=handle, width=160, no_color=True))
+                scan_text.render(report, _console(handle))
         return
-    document = (
-        scan_json.render(report) if fmt is OutputFormat.JSON else sarif.render(report, load_catalogue())
-    )
+    if fmt == "json":
+        from modelsteward.reports import scan_json  # noqa: PLC0415
+
+        document = scan_json.render(report)
+    else:
+        from modelsteward.core.rules import load_catalogue  # noqa: PLC0415
+        from modelsteward.reports import sarif  # noqa: PLC0415
+
+        document = sarif.render(report, load_catalogue())
     if output is None:
         sys.stdout.write(document)
     else:
         output.write_text(document, encoding="utf-8")
 
 
-def _progress(console: Console, quiet: bool) -> Callable[[str], None] | None:
-    """Name each file on the terminal as it is scanned; nothing when piped or quiet."""
-    if quiet or not console.is_terminal:
-        return None
+def _console(handle: TextIO | None) -> Console:
+    from rich.console import Console  # noqa: PLC0415
 
-    def show(path: str) -> None:
-        console.print(f"[dim]scanning {path}[/dim]", end="\r", soft_wrap=True)
-
-    return show
-
-
-def command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories (scanned recursively).")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.TEXT,
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
-    fail_on: Annotated[
-        str, typer.Option("--fail-on", help="Lowest severity that fails (exit 1).")
-    ] = "medium",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
-) -> None:
-    """Scan model files for code execution, hidden payloads and malformed content.
-
-    Exit status: 1 if any finding is at or above --fail-on; otherwise 2 if any file could
-    not be fully scanned; otherwise 0. Bad usage exits 4.
-    """
-    errors = Console(stderr=True)
-    try:
-        threshold = Severity.parse(fail_on)
-    except ValueError as error:
-        errors.print(f"error: --fail-on: {error}")
-        raise typer.Exit(EXIT_USAGE) from None
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        errors.print(f"error: no such file or directory: {', '.join(missing)}")
-        raise typer.Exit(EXIT_USAGE)
-    if output is not None and output.parent and not output.parent.is_dir():
-        errors.print(f"error: --output: directory {output.parent} does not exist")
-        raise typer.Exit(EXIT_USAGE)
-    report = scan(paths, ScanOptions(), progress=_progress(errors, quiet))
-    _render(report, OutputFormat.JSON if as_json else fmt, output)
-    raise typer.Exit(report.exit_code(threshold))
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``scan`` to ``app``."""
-    app.command("scan")(command)
+    if handle is None:
+        return Console()
+    return Console(file=handle, width=160, no_color=True)

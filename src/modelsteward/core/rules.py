@@ -6,14 +6,13 @@ reads rules rather than code, and docs/rules.md is generated from it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-import yaml
-
 from modelsteward.core.severity import Severity
+from modelsteward.data import FOLDER, load_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +34,29 @@ class Rule:
 
 
 class Catalogue(Mapping[str, Rule]):
-    """Rules by id, read-only."""
+    """Rules by id, read-only.
 
-    def __init__(self, rules: Mapping[str, Rule]) -> None:
-        self._rules = dict(rules)
+    Without ``rules`` the data files are read on first use, so a scan that finds nothing never
+    parses them.
+    """
+
+    def __init__(self, rules: Mapping[str, Rule] | None = None) -> None:
+        self._rules = None if rules is None else dict(rules)
+
+    @property
+    def _table(self) -> dict[str, Rule]:
+        if self._rules is None:
+            self._rules = _read_rules()
+        return self._rules
 
     def __getitem__(self, rule_id: str) -> Rule:
-        return self._rules[rule_id]
+        return self._table[rule_id]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._rules)
+        return iter(self._table)
 
     def __len__(self) -> int:
-        return len(self._rules)
+        return len(self._table)
 
 
 _FIELDS = {"id", "severity", "title", "description", "remediation"}
@@ -66,20 +75,25 @@ def _parse_rule(entry: Any, area: str) -> Rule:
     )
 
 
+@functools.cache
 def load_catalogue() -> Catalogue:
-    """Read every rule file shipped with the package; raise ValueError on a malformed or duplicate rule."""
+    """The catalogue of every rule shipped with the package, read when first consulted."""
+    return Catalogue()
+
+
+def _read_rules() -> dict[str, Rule]:
+    """Every rule file shipped with the package; raise ValueError on a malformed or duplicate rule."""
     rules: dict[str, Rule] = {}
-    folder = resources.files("modelsteward.data").joinpath("rules")
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+    for item in sorted((FOLDER / "rules").iterdir(), key=lambda p: p.name):
         if not item.name.endswith(".yaml"):
             continue
         area = item.name.removesuffix(".yaml")
-        for entry in yaml.safe_load(item.read_text(encoding="utf-8")) or []:
+        for entry in load_yaml(f"rules/{item.name}") or []:
             rule = _parse_rule(entry, area)
             if rule.id in rules:
                 raise ValueError(f"rules/{area}.yaml: duplicate rule id {rule.id}")
             rules[rule.id] = rule
-    return Catalogue(rules)
+    return rules
 
 
 def render_markdown(catalogue: Catalogue) -> str:

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelsteward.checks.security import ScanOptions, _dispatch, scan
+from modelsteward.checks.security import ScanOptions, scan
 from modelsteward.checks.security._context import Context
-from modelsteward.formats import Format
 from tests.conftest import ScanBytes
 
 # Prefixes that steer random tails into each scanner's parser.
@@ -48,7 +47,7 @@ def test_a_failing_scanner_becomes_a_finding_and_incomplete(
     def explode(data: memoryview, ctx: Context) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setitem(_dispatch._SCANNERS, Format.PICKLE, explode)
+    monkeypatch.setattr("modelsteward.checks.security.pickle.scan", explode)
     report = scan_bytes(pickle.dumps([1, 2, 3]), name="weights.pkl")
     assert report.status == "incomplete"
     assert [f.rule for f in report.findings] == ["SCAN-ERROR"]

@@ -2,50 +2,43 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from modelsteward.checks.security import (
-    archive,
-    gguf,
-    json_document,
-    keras,
-    native,
-    numpy_file,
-    pickle,
-    protobuf_model,
-    safetensors,
-    text,
-)
 from modelsteward.checks.security._context import Context
 from modelsteward.formats import Format, detect
 
 Scanner = Callable[[memoryview, Context], None]
 
-
-def _unknown(data: memoryview, ctx: Context) -> None:
-    """Bytes of no known format: no loader we know reads code from them, so nothing to judge."""
-
-
-_SCANNERS: dict[Format, Scanner] = {
-    Format.PICKLE: pickle.scan,
-    Format.ZIP: archive.scan_zip,
-    Format.TAR: archive.scan_tar,
-    Format.GZIP: archive.scan_compressed,
-    Format.BZIP2: archive.scan_compressed,
-    Format.XZ: archive.scan_compressed,
-    Format.LZMA: archive.scan_compressed,
-    Format.ZLIB: archive.scan_compressed,
-    Format.SEVENZIP: archive.scan_7z,
-    Format.NUMPY: numpy_file.scan,
-    Format.SAFETENSORS: safetensors.scan,
-    Format.GGUF: gguf.scan,
-    Format.HDF5: keras.scan_hdf5,
-    Format.PROTOBUF: protobuf_model.scan,
-    Format.NATIVE: native.scan,
-    Format.JSON: json_document.scan,
-    Format.TEXT: text.scan,
-    Format.UNKNOWN: _unknown,
+# Format -> (module under checks/security, function). Modules are imported on first use, so a
+# scan pays only for the formats it meets: start-up stays short for a CLI run on one file.
+_SCANNERS: dict[Format, tuple[str, str]] = {
+    Format.PICKLE: ("pickle", "scan"),
+    Format.ZIP: ("archive", "scan_zip"),
+    Format.TAR: ("archive", "scan_tar"),
+    Format.GZIP: ("archive", "scan_compressed"),
+    Format.BZIP2: ("archive", "scan_compressed"),
+    Format.XZ: ("archive", "scan_compressed"),
+    Format.LZMA: ("archive", "scan_compressed"),
+    Format.ZLIB: ("archive", "scan_compressed"),
+    Format.SEVENZIP: ("archive", "scan_7z"),
+    Format.NUMPY: ("numpy_file", "scan"),
+    Format.SAFETENSORS: ("safetensors", "scan"),
+    Format.GGUF: ("gguf", "scan"),
+    Format.HDF5: ("keras", "scan_hdf5"),
+    Format.PROTOBUF: ("protobuf_model", "scan"),
+    Format.NATIVE: ("native", "scan"),
+    Format.JSON: ("json_document", "scan"),
+    Format.TEXT: ("text", "scan"),
+    Format.UNKNOWN: ("native", "scan_unknown"),
 }
+
+
+def _scanner(fmt: Format) -> Scanner:
+    module, function = _SCANNERS[fmt]
+    scanner: Scanner = getattr(importlib.import_module(f"modelsteward.checks.security.{module}"), function)
+    return scanner
+
 
 # Names whose loaders execute or deserialise content; such a file that is none of our formats is
 # corrupt or disguised, never clean.
@@ -65,7 +58,7 @@ def scan_bytes(data: memoryview, ctx: Context) -> tuple[Format, ...]:
     formats = detect(data)
     for fmt in formats:
         try:
-            _SCANNERS[fmt](data, ctx)
+            _scanner(fmt)(data, ctx)
         except RecursionError:
             ctx.report("NESTING-TOO-DEEP", f"structure too deep to follow while reading {fmt}")
             ctx.incomplete(f"{fmt}: structure too deep to follow")

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from modelsteward.checks.security._context import Context
 from modelsteward.checks.security.code import check_python
-from modelsteward.checks.security.templates import check_template
 
 # tokenizer.json of large-vocabulary models is tens of megabytes; parsing costs ~10x in memory.
 MAX_JSON_BYTES = 64 << 20
@@ -99,6 +98,9 @@ def _entries(document: object, at: str) -> Iterator[_Entry]:
 
 
 def _judge_entry(entry: _Entry, ctx: Context) -> None:
+    # Jinja loads only when a file carries a template: most scans never pay for it.
+    from modelsteward.checks.security.templates import check_template  # noqa: PLC0415
+
     key = entry.key.lower()
     value = entry.value
     if isinstance(value, str) and key.endswith("template"):

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from modelsteward.checks.security._context import Context
 from modelsteward.checks.security.code import check_python, looks_like_python
 from modelsteward.checks.security.json_document import check_document
-from modelsteward.checks.security.templates import check_template
 
 # Text larger than this is not tried as Python unless named .py: parsing megabytes of a CSV or a
 # vocabulary that happens to be valid Python costs far more than it can find.
@@ -43,6 +40,8 @@ def _is_python(source: str) -> bool:
 def _check_templated_text(source: str, ctx: Context) -> None:
     # A YAML config judges its values one by one (a ``chat_template`` key, strings with Jinja);
     # anything else with Jinja markers is one template.
+    from modelsteward.checks.security.templates import check_template  # noqa: PLC0415 - Jinja on demand
+
     document = _yaml(source)
     if isinstance(document, dict | list):
         check_document(document, ctx)
@@ -53,7 +52,9 @@ def _check_templated_text(source: str, ctx: Context) -> None:
 def _yaml(source: str) -> object:
     if len(source) > MAX_YAML_CHARS:
         return None
+    import yaml  # noqa: PLC0415 - only text with template markers is read as YAML
+
     try:
-        return yaml.safe_load(source)
+        return yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
     except (yaml.YAMLError, RecursionError, ValueError):
         return None

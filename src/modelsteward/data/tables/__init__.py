@@ -6,15 +6,14 @@ Each file maps a category to a list of names; a scanner reads it once, by name.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 
-import yaml
+from modelsteward.data import load_yaml
 
 
 @functools.cache
 def load(name: str) -> dict[str, frozenset[str]]:
     """The table ``name``.yaml as category -> names; raise ValueError if it is not that shape."""
-    raw = yaml.safe_load(resources.files(__name__).joinpath(f"{name}.yaml").read_text(encoding="utf-8"))
+    raw = load_yaml(f"tables/{name}.yaml")
     if not isinstance(raw, dict):
         raise ValueError(f"data/tables/{name}.yaml: expected a mapping of category to names")
     table: dict[str, frozenset[str]] = {}

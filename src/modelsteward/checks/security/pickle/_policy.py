@@ -10,13 +10,11 @@ import enum
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from modelsteward.checks.security.pickle._names import Name, canonical, fix_imports, is_dunder, readings
 from modelsteward.core import Severity
+from modelsteward.data import load_yaml
 
 _MAX_PATH_PARTS = 24
 """Longer attribute paths are judged on their first parts only (they are never allowlisted)."""
@@ -80,12 +78,6 @@ class Verdict:
     denied: Denied | None
     dunder: bool
     """The attribute path goes through a dunder attribute (``__globals__``, ``__class__``...)."""
-
-
-def load_data(resource: str) -> Any:
-    """The parsed content of YAML file ``resource`` under ``modelsteward/data``."""
-    text = resources.files("modelsteward.data").joinpath(resource).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,4 +194,4 @@ def _judge(policy: Policy, module: str, name: str, modern: bool) -> Verdict:
 @functools.cache
 def policy() -> Policy:
     """The shipped policy, loaded once."""
-    return Policy(load_data("pickle_allowlist.yaml"), load_data("pickle_denylist.yaml"))
+    return Policy(load_yaml("pickle_allowlist.yaml"), load_yaml("pickle_denylist.yaml"))

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from modelsteward.checks.security._context import Context
-from modelsteward.checks.security.pickle._policy import load_data
 from modelsteward.checks.security.pickle._vm import Int, Ref, Text, Tuple, Value
+from modelsteward.data import load_yaml
 from modelsteward.formats.pickle_ops import PickleSyntaxError, tokenize
 
 __all__ = ["DATA_STREAM", "KEYS_STREAM", "STREAMS", "check_storages", "is_magic", "missing_streams"]
@@ -49,7 +49,7 @@ class _Declared:
 
 @functools.cache
 def _element_sizes() -> Mapping[str, int]:
-    table = load_data("torch_storage_types.yaml")
+    table = load_yaml("torch_storage_types.yaml")
     sizes = {str(name): int(size) for name, size in table["element_sizes"].items()}
     return {f"{module}.{name}": size for module in table["modules"] for name, size in sizes.items()}
 
