@@ -71,3 +71,18 @@ def test_model_named_file_with_foreign_content_is_incomplete(scan_bytes: ScanByt
     report = scan_bytes(bytes(range(1, 256)) * 3, name="pytorch_model.bin")
     assert report.status == "incomplete"
     assert "named like a model file" in report.incomplete[0]
+
+
+def test_bytes_that_only_look_like_a_file_do_not_make_a_pickle_incomplete(scan_bytes: ScanBytes) -> None:
+    # A weights blob that happens to start like gzip is data, not a file a loader would open.
+    blob = b"\x1f\x8b\x08\x00" + bytes(range(256)) * 2
+    report = scan_bytes(pickle.dumps({"blob": blob}, protocol=4), name="model.pkl")
+    assert report.status == "scanned", report.incomplete
+    assert report.findings == ()
+
+
+def test_a_payload_inside_bytes_is_still_found(scan_bytes: ScanBytes, canary: Path) -> None:
+    inner = f"cposix\nsystem\n(S'touch {canary}'\ntR.".encode()
+    report = scan_bytes(pickle.dumps({"blob": inner + b"\x00" * 32}, protocol=4), name="model.pkl")
+    assert any(f.rule == "PICKLE-GLOBAL-DENIED" for f in report.findings)
+    assert not canary.exists()

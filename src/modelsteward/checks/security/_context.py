@@ -67,6 +67,9 @@ class Context:
     where: tuple[str, ...] = ()
     """Locations of the enclosing levels (archive member, opcode offset, ...)."""
     depth: int = 0
+    speculative: bool = False
+    """Scanning bytes that merely look like a file (a string inside a pickle): what cannot be read
+    there is data no loader reads as a file, so it makes nothing incomplete; findings still count."""
 
     def _location(self, at: str) -> str:
         return " > ".join((*self.where, at) if at else self.where)
@@ -96,6 +99,8 @@ class Context:
 
     def incomplete(self, reason: str, *, at: str = "") -> None:
         """Record that part of the file could not be scanned, and why."""
+        if self.speculative:
+            return
         location = self._location(at)
         self.sink.incomplete.append(f"{location}: {reason}" if location else reason)
 
@@ -108,8 +113,13 @@ class Context:
         self.incomplete("decompression budget exhausted", at=at)
         return False
 
-    def nested(self, data: memoryview, *, at: str, name: str | None = None) -> None:
-        """Scan ``data`` found at ``at`` (a member, a string in a pickle) as a file of its own format."""
+    def nested(
+        self, data: memoryview, *, at: str, name: str | None = None, speculative: bool = False
+    ) -> None:
+        """Scan ``data`` found at ``at`` (a member, a string in a pickle) as a file of its own format.
+
+        ``speculative``: the bytes only look like a file; see :attr:`speculative`.
+        """
         if self.depth + 1 > self.options.limits.max_depth:
             self.report("NESTING-TOO-DEEP", f"more than {self.options.limits.max_depth} levels", at=at)
             self.incomplete("nesting too deep", at=at)
@@ -123,6 +133,7 @@ class Context:
             scan_nested=self.scan_nested,
             where=(*self.where, at),
             depth=self.depth + 1,
+            speculative=self.speculative or speculative,
         )
         self.scan_nested(data, child)
 

@@ -55,7 +55,7 @@ def look_inside(op: Op, ctx: Context, at: str) -> None:
     # Every file format, and every pickle that imports anything, has a newline, a control byte or a
     # byte above 0x7f: a printable one-line string can only hold an encoded file.
     if not (isinstance(arg, str) and arg.isprintable()) and _scannable(raw):
-        ctx.nested(raw, at=at)
+        ctx.nested(raw, at=at, speculative=True)
         return
     for encoding, decoded in _decodings(raw):
         if (
@@ -63,4 +63,4 @@ def look_inside(op: Op, ctx: Context, at: str) -> None:
             and _scannable(memoryview(decoded))
             and ctx.charge(len(decoded), at=at)
         ):
-            ctx.nested(memoryview(decoded), at=f"{at} ({encoding})")
+            ctx.nested(memoryview(decoded), at=f"{at} ({encoding})", speculative=True)
