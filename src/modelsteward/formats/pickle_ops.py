@@ -12,7 +12,8 @@ from __future__ import annotations
 import codecs
 import enum
 import re
-from collections.abc import Iterator
+import struct
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -146,33 +147,21 @@ _FLOAT = re.compile(
 _LINE_WINDOW = 64
 
 
-class _Reader:
-    """Bounded reads from a memoryview that never copy more than they return."""
+def _truncated(at: int) -> PickleSyntaxError:
+    return PickleSyntaxError(at, "pickle data was truncated", truncated=True)
 
-    __slots__ = ("data", "size")
 
-    def __init__(self, data: memoryview) -> None:
-        self.data = data
-        self.size = len(data)
-
-    def take(self, pos: int, count: int, at: int) -> memoryview:
-        if count > self.size - pos:
-            raise PickleSyntaxError(at, "pickle data was truncated", truncated=True)
-        return self.data[pos : pos + count]
-
-    def line(self, pos: int, at: int) -> tuple[bytes, int]:
-        """The bytes up to the next newline (excluded) and the offset after it."""
-        window = _LINE_WINDOW
-        while True:
-            chunk = bytes(self.data[pos : pos + window])
-            newline = chunk.find(b"\n")
-            if newline >= 0:
-                return chunk[:newline], pos + newline + 1
-            if pos + window >= self.size:
-                raise PickleSyntaxError(
-                    at, "pickle data was truncated inside a line argument", truncated=True
-                )
-            window *= 4
+def _line(data: memoryview, size: int, pos: int, at: int) -> tuple[bytes, int]:
+    """The bytes up to the next newline (excluded) and the offset after it; copies a bounded window."""
+    window = _LINE_WINDOW
+    while True:
+        chunk = bytes(data[pos : pos + window])
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            return chunk[:newline], pos + newline + 1
+        if pos + window >= size:
+            raise PickleSyntaxError(at, "pickle data was truncated inside a line argument", truncated=True)
+        window *= 4
 
 
 def _decode_line(spec: OpSpec, line: bytes, at: int) -> ArgValue:
@@ -212,48 +201,132 @@ def _quoted(line: bytes, at: int) -> str:
     return raw.decode("latin-1")
 
 
-def _read_arg(reader: _Reader, spec: OpSpec, pos: int, at: int) -> tuple[ArgValue, int]:
-    kind = spec.arg
-    if kind is Arg.NONE:
-        return None, pos
+_ArgReader = Callable[[memoryview, int, int, int], tuple[ArgValue, int]]
+"""Reads an argument: (data, size of data, offset after the opcode byte, opcode offset) -> (arg, end)."""
+_Unpack = Callable[[memoryview, int], int]
+
+# struct formats of fixed-size integers: little-endian, by argument kind or prefix size and sign.
+_INT_FORMATS = {Arg.U2: "<H", Arg.I4: "<i", Arg.U4: "<I", Arg.U8: "<Q"}
+_PREFIX_FORMATS = {(4, False): "<I", (4, True): "<i", (8, False): "<Q"}
+
+
+def _byte(data: memoryview, pos: int) -> int:
+    return data[pos]
+
+
+def _unpacker(fmt: str) -> _Unpack:
+    unpack = struct.Struct(fmt).unpack_from
+
+    def read(data: memoryview, pos: int) -> int:
+        value: int = unpack(data, pos)[0]
+        return value
+
+    return read
+
+
+def _fixed_reader(spec: OpSpec) -> _ArgReader:
     width = spec.width
-    if width:
-        raw = reader.take(pos, width, at)
-        if kind is Arg.FLOAT8:
+    if spec.arg is Arg.FLOAT8:
+
+        def skip(data: memoryview, size: int, pos: int, at: int) -> tuple[ArgValue, int]:
+            if width > size - pos:
+                raise _truncated(at)
             return None, pos + width
-        return int.from_bytes(raw, "little", signed=kind is Arg.I4), pos + width
-    prefix = spec.prefix
-    if prefix:
-        size = int.from_bytes(
-            reader.take(pos, prefix, at), "little", signed=kind is Arg.STR4 or kind is Arg.LONG4
-        )
-        if size < 0:
-            raise PickleSyntaxError(at, f"{spec.name} has a negative length")
-        body = reader.take(pos + prefix, size, at)
-        return _decode_body(spec, body, at), pos + prefix + size
-    if kind is Arg.TWO_LINES:
-        module, pos = reader.line(pos, at)
-        name, pos = reader.line(pos, at)
-        try:
-            return (module.decode("utf-8"), name.decode("utf-8")), pos
-        except UnicodeDecodeError:
-            raise PickleSyntaxError(at, f"{spec.name} module or name is not UTF-8") from None
-    line, end = reader.line(pos, at)
-    return _decode_line(spec, line, at), end
+
+        return skip
+    # One-byte arguments are the commonest (BININT1, BINPUT, BINGET): index instead of unpacking.
+    unpack = _byte if width == 1 else _unpacker(_INT_FORMATS[spec.arg])
+    proto = spec.name == "PROTO"
+
+    def read(data: memoryview, size: int, pos: int, at: int) -> tuple[ArgValue, int]:
+        if width > size - pos:
+            raise _truncated(at)
+        value = unpack(data, pos)
+        if proto and value > HIGHEST_PROTOCOL:
+            raise PickleSyntaxError(at, f"unsupported pickle protocol {value}")
+        return value, pos + width
+
+    return read
 
 
-def _decode_body(spec: OpSpec, body: memoryview, at: int) -> ArgValue:
+def _body_decoder(spec: OpSpec) -> Callable[[memoryview, int], ArgValue] | None:
+    """How a length-prefixed body becomes the argument; None when only its bounds matter."""
     kind = spec.arg
     if kind in (Arg.TEXT1, Arg.TEXT4, Arg.TEXT8):
-        try:
-            return str(body, "utf-8", "surrogatepass")
-        except UnicodeDecodeError:
-            raise PickleSyntaxError(at, f"{spec.name} argument is not UTF-8") from None
+        name = spec.name
+
+        def text(body: memoryview, at: int) -> ArgValue:
+            try:
+                return str(body, "utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                raise PickleSyntaxError(at, f"{name} argument is not UTF-8") from None
+
+        return text
     if kind in (Arg.STR1, Arg.STR4):
-        return str(body, "latin-1")
+        return lambda body, at: str(body, "latin-1")
     if kind in (Arg.LONG1, Arg.LONG4):
         return None
-    return body
+    return lambda body, at: body
+
+
+def _prefixed_reader(spec: OpSpec) -> _ArgReader:
+    prefix = spec.prefix
+    signed = spec.arg is Arg.STR4 or spec.arg is Arg.LONG4
+    unpack = _byte if prefix == 1 else _unpacker(_PREFIX_FORMATS[prefix, signed])
+    decode = _body_decoder(spec)
+    negative = f"{spec.name} has a negative length"
+
+    def read(data: memoryview, size: int, pos: int, at: int) -> tuple[ArgValue, int]:
+        if prefix > size - pos:
+            raise _truncated(at)
+        count = unpack(data, pos)
+        if count < 0:
+            raise PickleSyntaxError(at, negative)
+        pos += prefix
+        if count > size - pos:
+            raise _truncated(at)
+        end = pos + count
+        return (None if decode is None else decode(data[pos:end], at)), end
+
+    return read
+
+
+def _line_reader(spec: OpSpec) -> _ArgReader:
+    if spec.arg is Arg.TWO_LINES:
+        undecodable = f"{spec.name} module or name is not UTF-8"
+
+        def two_lines(data: memoryview, size: int, pos: int, at: int) -> tuple[ArgValue, int]:
+            module, pos = _line(data, size, pos, at)
+            name, pos = _line(data, size, pos, at)
+            try:
+                return (module.decode("utf-8"), name.decode("utf-8")), pos
+            except UnicodeDecodeError:
+                raise PickleSyntaxError(at, undecodable) from None
+
+        return two_lines
+
+    def one_line(data: memoryview, size: int, pos: int, at: int) -> tuple[ArgValue, int]:
+        line, end = _line(data, size, pos, at)
+        return _decode_line(spec, line, at), end
+
+    return one_line
+
+
+def _reader(spec: OpSpec) -> _ArgReader | None:
+    if spec.arg is Arg.NONE:
+        return None
+    if spec.width:
+        return _fixed_reader(spec)
+    if spec.prefix:
+        return _prefixed_reader(spec)
+    return _line_reader(spec)
+
+
+# Indexed by opcode byte: (name, argument reader or None when the opcode has no argument).
+_TABLE: tuple[tuple[str, _ArgReader | None] | None, ...] = tuple(
+    (OPCODES[code].name, _reader(OPCODES[code])) if code in OPCODES else None for code in range(256)
+)
+_new_op = tuple.__new__
 
 
 class Tokenizer:
@@ -263,8 +336,11 @@ class Tokenizer:
     the BUILD of its array wrapper) are followed by moving :attr:`pos` past those bytes.
     """
 
+    __slots__ = ("data", "done", "pos", "size")
+
     def __init__(self, data: memoryview, start: int = 0) -> None:
-        self.reader = _Reader(data)
+        self.data = data
+        self.size = len(data)
         self.pos = start
         self.done = False
 
@@ -275,26 +351,29 @@ class Tokenizer:
         if self.done:
             raise StopIteration
         pos = self.pos
-        reader = self.reader
-        if pos >= reader.size:
+        data = self.data
+        if pos >= self.size:
             self.done = True
             raise PickleSyntaxError(pos, "pickle data was truncated before STOP", truncated=True)
-        code = reader.data[pos]
-        spec = OPCODES.get(code)
-        if spec is None:
+        code = data[pos]
+        entry = _TABLE[code]
+        if entry is None:
             self.done = True
             raise PickleSyntaxError(pos, f"invalid load key {code:#04x}")
+        name, read = entry
+        if read is None:
+            end = pos + 1
+            self.pos = end
+            if name == "STOP":
+                self.done = True
+            return _new_op(Op, (pos, name, None, end))
         try:
-            arg, end = _read_arg(reader, spec, pos + 1, pos)
+            arg, end = read(data, self.size, pos + 1, pos)
         except PickleSyntaxError:
             self.done = True
             raise
-        if spec.name == "PROTO" and isinstance(arg, int) and arg > HIGHEST_PROTOCOL:
-            self.done = True
-            raise PickleSyntaxError(pos, f"unsupported pickle protocol {arg}")
         self.pos = end
-        self.done = spec.name == "STOP"
-        return Op(pos, spec.name, arg, end)
+        return _new_op(Op, (pos, name, arg, end))
 
 
 def tokenize(data: memoryview, start: int = 0) -> Tokenizer:
@@ -360,6 +439,8 @@ def probe(data: memoryview) -> bool:
         return False
     if data[0] == 0x80 and data[1] > HIGHEST_PROTOCOL:
         return False
+    if _TABLE[data[0]] is None:
+        return False  # not an opcode: text and JSON mostly stop here, before any tokenizing
     window = data[:_PROBE_BYTES]
     ops: list[Op] = []
     needed = 2

@@ -152,28 +152,32 @@ class Machine:
         outcome = Outcome()
         limit = self.limit
         handlers = _HANDLERS
-        self.tokens = tokenize(self.data, self.start)
+        # The hot loop: counted in a local, fields unpacked once (this runs for every opcode).
+        count = 0
+        self.tokens = tokens = tokenize(self.data, self.start)
         try:
-            for op in self.tokens:
-                outcome.ops += 1
-                if outcome.ops > limit:
+            for op in tokens:
+                count += 1
+                offset, name, _, end = op
+                if count > limit:
                     outcome.limited = True
-                    self._report("PICKLE-OPS-LIMIT", f"more than {limit} opcodes", op.offset)
-                    self.ctx.incomplete(f"pickle opcode limit {limit} reached", at=self.place(op.offset))
+                    self._report("PICKLE-OPS-LIMIT", f"more than {limit} opcodes", offset)
+                    self.ctx.incomplete(f"pickle opcode limit {limit} reached", at=self.place(offset))
                     break
-                if op.offset < self.frame_end < op.end:
+                if offset < self.frame_end < end:
                     self.frame_mismatch(
-                        op, f"{op.name} runs past the end of its frame at offset {self.frame_end}"
+                        op, f"{name} runs past the end of its frame at offset {self.frame_end}"
                     )
                 try:
-                    handlers[op.name](self, op)
+                    handlers[name](self, op)
                 except _UnpicklerError as error:
-                    self._broke(op.offset, str(error))
-                if op.name == "STOP":
-                    outcome.end = op.end
+                    self._broke(offset, str(error))
+                if name == "STOP":
+                    outcome.end = end
                     outcome.value = self.result
         except PickleSyntaxError as error:
             self._broke(error.offset, error.reason)
+        outcome.ops = count
         self._report_unused()
         return outcome
 
@@ -418,7 +422,7 @@ Handler = Callable[[Machine, Op], None]
 
 def _push(value: Value) -> Handler:
     def handler(m: Machine, op: Op) -> None:
-        m.push(value)
+        m.stack.append(value)
 
     return handler
 
