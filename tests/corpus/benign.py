@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tests.corpus.files import foreign_modules, torch_bytes, via_file
+from tests.corpus.files import foreign_modules, gguf_with_template, torch_bytes, via_file
 from tests.corpus.registry import Output, Registry
 
 BENIGN = Registry("benign")
@@ -454,27 +454,14 @@ MISTRAL_TEMPLATE = (
 )
 
 
-def _gguf(template: str) -> bytes:
-    import gguf
-    import numpy as np
-
-    def write(path: Path) -> None:
-        writer = gguf.GGUFWriter(str(path), "llama")
-        writer.add_context_length(2048)
-        writer.add_string("tokenizer.chat_template", template)
-        writer.add_tensor("token_embd.weight", np.zeros((8, 8), dtype=np.float32))
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
-
-    return via_file(".gguf", write)
-
-
 _TEMPLATES = {"llama3": LLAMA3_TEMPLATE, "chatml": CHATML_NAMESPACE_TEMPLATE, "mistral": MISTRAL_TEMPLATE}
 
 for _family, _template in (("llama3", LLAMA3_TEMPLATE), ("chatml", CHATML_TEMPLATE)):
-    add(f"gguf_{_family}.gguf", f"GGUF with the {_family} chat template", partial(_gguf, _template))
+    add(
+        f"gguf_{_family}.gguf",
+        f"GGUF with the {_family} chat template",
+        partial(gguf_with_template, _template),
+    )
 
 
 def _tokenizer_config(template: str) -> bytes:

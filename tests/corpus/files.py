@@ -83,3 +83,21 @@ def foreign_modules(*classes: type) -> Iterator[None]:
     finally:
         for name in added:
             del sys.modules[name]
+
+
+def gguf_with_template(template: str) -> bytes:
+    """A small GGUF model (one tensor) whose ``tokenizer.chat_template`` is ``template``."""
+    import gguf
+    import numpy as np
+
+    def write(path: Path) -> None:
+        writer = gguf.GGUFWriter(str(path), "llama")
+        writer.add_context_length(2048)
+        writer.add_string("tokenizer.chat_template", template)
+        writer.add_tensor("token_embd.weight", np.zeros((8, 8), dtype=np.float32))
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+
+    return via_file(".gguf", write)

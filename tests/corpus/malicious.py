@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import partial
 
 from tests.corpus import opcodes as op
-from tests.corpus.files import torch_bytes, torch_zip_with, via_file, zip_of
+from tests.corpus.files import gguf_with_template, torch_bytes, torch_zip_with, zip_of
 from tests.corpus.registry import Registry
 
 MALICIOUS = Registry("malicious")
@@ -655,24 +655,8 @@ def _ssti_templates(canary: str) -> dict[str, str]:
     }
 
 
-def _gguf_with_template(template: str) -> bytes:
-    import gguf
-    import numpy as np
-
-    def write(path: object) -> None:
-        writer = gguf.GGUFWriter(str(path), "llama")
-        writer.add_string("tokenizer.chat_template", template)
-        writer.add_tensor("token_embd.weight", np.zeros((4, 4), dtype=np.float32))
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
-
-    return via_file(".gguf", write)
-
-
 sample("gguf_chat_template_ssti.gguf", "GGUF tokenizer.chat_template with a Jinja SSTI")(
-    lambda canary: _gguf_with_template(_ssti_templates(canary)["cycler_globals"])
+    lambda canary: gguf_with_template(_ssti_templates(canary)["cycler_globals"])
 )
 
 
