@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,12 @@ def _severity(text: str) -> Severity:
         return Severity.parse(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more (got {text!r})")
+    return int(text)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,6 +55,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="SEVERITY",
         help="lowest severity that fails the scan: info, low, medium (default), high, critical",
     )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="scan in N processes when there are many files (default: one per core)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(run=run)
 
@@ -65,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if output is not None and not output.parent.is_dir():
         print(f"error: --output: directory {output.parent} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    report = scan(paths, ScanOptions(), progress=_progress(args.quiet))
+    report = scan(paths, ScanOptions(), progress=_progress(args.quiet), jobs=args.jobs)
     _render(report, "json" if args.json else args.format, output)
     return report.exit_code(args.fail_on)
 
