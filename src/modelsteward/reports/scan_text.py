@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from modelsteward.checks.security import ScanReport
-from modelsteward.core import Severity
+from modelsteward.core import Finding, Severity
 
 _STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -31,7 +31,7 @@ def render(report: ScanReport, console: Console) -> None:
                 finding.rule,
                 finding.path,
                 finding.location,
-                finding.message + (f"\n[{finding.evidence}]" if finding.evidence else ""),
+                _message(finding),
             )
         console.print(table)
     incomplete = [file for file in report.files if file.incomplete]
@@ -49,3 +49,10 @@ def render(report: ScanReport, console: Console) -> None:
         f"{counts['files']} files: {counts['scanned']} scanned, {counts['incomplete']} incomplete; "
         f"findings: {by_severity or 'none'}"
     )
+
+
+def _message(finding: Finding) -> str:
+    # Evidence that the message already quotes would only repeat it.
+    if finding.evidence and finding.evidence not in finding.message:
+        return f"{finding.message}\n[{finding.evidence}]"
+    return finding.message
