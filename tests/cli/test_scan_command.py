@@ -179,3 +179,23 @@ def test_no_command_is_a_usage_error(steward: Steward) -> None:
     result = steward()
     assert result.exit_code == 4
     assert "required" in result.stderr
+
+
+def test_allow_global_lets_a_reviewed_class_through_but_never_a_denied_one(
+    steward: Steward, tmp_path: Path
+) -> None:
+    (tmp_path / "block.pkl").write_bytes(b"\x80\x02cmypackage.sub\nHelper\nq\x00)\x81q\x01.")
+    (tmp_path / "evil.pkl").write_bytes(b"cposix\nsystem\n(S'echo'\ntR.")
+    before = steward("scan", str(tmp_path / "block.pkl"), "--json")
+    allowed = steward("scan", str(tmp_path / "block.pkl"), "--json", "--allow-global", "mypackage.sub:Helper")
+    denied = steward("scan", str(tmp_path / "evil.pkl"), "--json", "--allow-global", "posix:system")
+    assert before.exit_code == 1
+    assert allowed.exit_code == 0
+    assert json.loads(allowed.stdout)["files"][0]["findings"] == []
+    assert denied.exit_code == 1
+
+
+def test_allow_global_needs_module_and_name(steward: Steward, tmp_path: Path) -> None:
+    result = steward("scan", str(tmp_path), "--allow-global", "nonsense")
+    assert result.exit_code == 4
+    assert "expected MODULE:NAME" in result.stderr

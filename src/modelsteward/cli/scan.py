@@ -33,6 +33,13 @@ def _jobs(text: str) -> int:
     return int(text)
 
 
+def _global(text: str) -> tuple[str, str]:
+    module, colon, name = text.partition(":")
+    if not colon or not module or not name:
+        raise argparse.ArgumentTypeError(f"expected MODULE:NAME such as mypkg.layers:Block (got {text!r})")
+    return module, name
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``scan`` to the command parsers."""
     parser = commands.add_parser(
@@ -54,6 +61,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=Severity.MEDIUM,
         metavar="SEVERITY",
         help="lowest severity that fails the scan: info, low, medium (default), high, critical",
+    )
+    parser.add_argument(
+        "--allow-global",
+        type=_global,
+        action="append",
+        default=[],
+        metavar="MODULE:NAME",
+        help="let pickles call this global, after review (repeatable)",
     )
     parser.add_argument(
         "-j",
@@ -80,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     if output is not None and not output.parent.is_dir():
         print(f"error: --output: directory {output.parent} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    report = scan(paths, ScanOptions(), progress=_progress(args.quiet), jobs=args.jobs)
+    options = ScanOptions(allowed_globals=frozenset(args.allow_global))
+    report = scan(paths, options, progress=_progress(args.quiet), jobs=args.jobs)
     _render(report, "json" if args.json else args.format, output)
     return report.exit_code(args.fail_on)
 
