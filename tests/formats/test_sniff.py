@@ -63,3 +63,18 @@ def test_pickle_with_zip_appended_is_both() -> None:
 
 def test_name_does_not_matter_random_bytes_are_unknown() -> None:
     assert detect(memoryview(bytes(range(256)) * 4)) == (Format.UNKNOWN,)
+
+
+def test_a_few_bytes_of_floats_are_not_a_protobuf() -> None:
+    # Two float32 values of an optimizer state parse as protobuf fields by chance.
+    assert detect(memoryview(bytes.fromhex("cdcccc3ecdcccc3e"))) == (Format.UNKNOWN,)
+
+
+def test_a_tiny_protobuf_named_like_one_is_still_read_as_one() -> None:
+    # SavedModel{meta_graphs{graph_def{node{name: "n", op: "PyFunc"}}}}: 19 bytes.
+    node = b"\x0a\x01n" + b"\x12\x06PyFunc"
+    graph = b"\x0a" + bytes([len(node)]) + node
+    meta = b"\x12" + bytes([len(graph)]) + graph
+    saved = b"\x12" + bytes([len(meta)]) + meta
+    assert detect(memoryview(saved), "saved_model.pb") == (Format.PROTOBUF,)
+    assert detect(memoryview(saved)) == (Format.UNKNOWN,)

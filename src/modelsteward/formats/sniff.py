@@ -79,6 +79,10 @@ def _has_zip_end(data: memoryview) -> bool:
 # Control characters that text files do not contain; protobufs and other binaries do.
 _BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")
 _TEXT_WINDOW = 4096
+# A handful of bytes of tensor data parse as a protobuf by chance, so a protobuf without a
+# protobuf's name must be at least this long to be read as one.
+_MIN_PROTOBUF = 64
+_PROTOBUF_NAMES = (".pb", ".onnx", ".pbtxt", ".model")
 
 
 def _text_kind(data: memoryview) -> Format | None:
@@ -97,8 +101,12 @@ def _text_kind(data: memoryview) -> Format | None:
     return Format.TEXT
 
 
-def detect(data: memoryview) -> tuple[Format, ...]:
-    """Every format ``data`` can be read as, most specific first; ``(UNKNOWN,)`` if none."""
+def detect(data: memoryview, name: str = "") -> tuple[Format, ...]:
+    """Every format ``data`` can be read as, most specific first; ``(UNKNOWN,)`` if none.
+
+    ``name`` never selects a format; it only lowers the evidence needed for protobuf, the one
+    format with no magic number (a tiny ``saved_model.pb`` is still read as one).
+    """
     head = bytes(data[:16])
     found: list[Format] = []
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
@@ -137,6 +145,7 @@ def detect(data: memoryview) -> tuple[Format, ...]:
     text = _text_kind(data)
     if text is not None:
         return (text,)
-    if protobuf.looks_like_protobuf(data):
+    plausible = len(data) >= _MIN_PROTOBUF or name.lower().endswith(_PROTOBUF_NAMES)
+    if plausible and protobuf.looks_like_protobuf(data):
         return (Format.PROTOBUF,)
     return (Format.UNKNOWN,)

@@ -55,7 +55,7 @@ _NOT_LOADABLE = frozenset({Format.TEXT, Format.JSON, Format.UNKNOWN})
 
 def scan_bytes(data: memoryview, ctx: Context) -> tuple[Format, ...]:
     """Scan ``data`` as every format it can be read as; never raises."""
-    formats = detect(data)
+    formats = detect(data, ctx.name)
     for fmt in formats:
         try:
             _scanner(fmt)(data, ctx)
