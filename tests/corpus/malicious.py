@@ -705,3 +705,50 @@ for _variant, _source in _SHIPPED_CODE.items():
         f"shipped Python with import-time {_variant.replace('_', ' ')}",
         partial(_shipped_code, source=_source),
     )
+
+
+# --- getattr, judged where it is called ----------------------------------------------------------
+
+
+@sample("getattr_module_attribute_path.pkl", "getattr(torch._utils, 'os') then getattr(os, 'system')")
+def _getattr_module_path(canary: str) -> bytes:
+    utils_os = op.apply(op.global_("builtins", "getattr"), op.global_("torch", "_utils"), op.text("os"))
+    system = op.apply(op.global_("builtins", "getattr"), utils_os, op.text("system"))
+    return op.program(op.apply(system, op.text(touch(canary))))
+
+
+@sample("getattr_dunder_of_made_object.pkl", "getattr(<OrderedDict instance>, '__reduce_ex__') called")
+def _getattr_dunder(canary: str) -> bytes:
+    made = op.call("collections", "OrderedDict")
+    method = op.apply(op.global_("builtins", "getattr"), made, op.text("__reduce_ex__"))
+    return op.program(op.apply(method, op.integer(2)))
+
+
+@sample("getattr_with_default.pkl", "getattr(os, 'system', None): a three-argument getattr")
+def _getattr_default(canary: str) -> bytes:
+    system = op.apply(
+        op.global_("builtins", "getattr"), op.global_("torch", "_utils"), op.text("os"), op.NONE
+    )
+    return op.program(op.apply(system, op.text(touch(canary))))
+
+
+@sample("getattr_passed_to_allowed_caller.pkl", "getattr handed to _rebuild_from_type_v2, which calls it")
+def _getattr_passed(canary: str) -> bytes:
+    rebuild = op.call(
+        "torch._tensor",
+        "_rebuild_from_type_v2",
+        op.global_("builtins", "getattr"),
+        op.global_("torch", "Tensor"),
+        op.tuple_(op.global_("torch", "_utils"), op.text("os")),
+        op.EMPTY_DICT,
+    )
+    return op.program(rebuild)
+
+
+@sample("getattr_memoised_then_misused.pkl", "getattr used once as a bound-method lookup, then from the memo")
+def _getattr_memo(canary: str) -> bytes:
+    first = op.apply(
+        op.global_("builtins", "getattr") + b"q\x07", op.call("collections", "OrderedDict"), op.text("keys")
+    )
+    second = op.apply(op.binget(7), op.global_("random", "_os"), op.text("system"))
+    return op.program(op.tuple_(first, op.apply(second, op.text(touch(canary)))))

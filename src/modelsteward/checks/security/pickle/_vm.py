@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from modelsteward.checks.security._context import Context
-from modelsteward.checks.security.pickle._names import hijacks_instance
+from modelsteward.checks.security.pickle._names import Name, hijacks_instance, is_dunder
 from modelsteward.checks.security.pickle._policy import CALLABLE, Allowed, Policy, Use, Verdict
 from modelsteward.core import Severity
 from modelsteward.formats.pickle_ops import Op, PickleSyntaxError, Tokenizer, tokenize
@@ -22,12 +22,13 @@ from modelsteward.formats.pickle_ops import Op, PickleSyntaxError, Tokenizer, to
 class Ref:
     """A global the stream imported (GLOBAL, STACK_GLOBAL, INST)."""
 
-    __slots__ = ("at", "evidence", "used", "verdict")
+    __slots__ = ("at", "evidence", "offset", "used", "verdict")
 
-    def __init__(self, verdict: Verdict, at: str, evidence: str) -> None:
+    def __init__(self, verdict: Verdict, at: str, evidence: str, offset: int) -> None:
         self.verdict = verdict
         self.at = at
         self.evidence = evidence
+        self.offset = offset
         self.used = False
         """Called or instantiated (judged there), as opposed to only imported."""
 
@@ -140,6 +141,8 @@ class Machine:
     marks: list[int] = field(default_factory=list)
     memo: dict[int, Value] = field(default_factory=dict)
     imported: list[Ref] = field(default_factory=list)
+    getattrs: list[Ref] = field(default_factory=list)
+    """Imports of ``getattr``, judged where they are called (see :meth:`attribute`)."""
     persistent: list[Tuple] = field(default_factory=list)
     """Persistent ids given as tuples (BINPERSID), in stream order: the loader resolves them."""
     result: Value | None = None
@@ -192,16 +195,23 @@ class Machine:
         if self.broken:
             return
         self.broken = True
-        self._report("PICKLE-MALFORMED", reason, offset)
+        # Bytes that merely look like a pickle (array data in a string) break as often as not; no
+        # loader reads them as a pickle unless something the stream calls does, and that call is
+        # judged on its own. What the stream did before the break is still reported.
+        if not self.ctx.speculative:
+            self._report("PICKLE-MALFORMED", reason, offset)
         self.ctx.incomplete(f"pickle stream unreadable: {reason}", at=self.place(offset))
 
     def frame_mismatch(self, op: Op, detail: str) -> None:
         """Report (once) a frame that the C and pure-Python unpicklers read differently."""
-        if not self.straddled:
+        if not self.straddled and not self.ctx.speculative:
             self.straddled = True
             self._report("PICKLE-FRAME-MISMATCH", detail, op.offset, evidence=op.name)
 
     def _report_unused(self) -> None:
+        for ref in self.getattrs:
+            if not ref.used:
+                self._deny(ref)
         for ref in self.imported:
             if not ref.used:
                 self.ctx.report(
@@ -241,17 +251,14 @@ class Machine:
         extra = (module, name) in self.ctx.options.allowed_globals or (
             (verdict.name.module, verdict.name.name) in self.ctx.options.allowed_globals
         )
-        ref = Ref(verdict, self.place(op.offset), evidence)
+        ref = Ref(verdict, self.place(op.offset), evidence, op.offset)
         dotted = verdict.name.dotted
-        if verdict.denied is not None:
-            ref.used = True
-            self._report(
-                "PICKLE-GLOBAL-DENIED",
-                f"{dotted} ({verdict.denied.family})",
-                op.offset,
-                evidence,
-                severity=verdict.denied.severity,
-            )
+        if verdict.name == _GETATTR:
+            # Python pickles every bound method as getattr(owner, "name") (pandas' tz-aware columns,
+            # lazy torch modules' hooks): judged where it is called, with the name it looks up.
+            self.getattrs.append(ref)
+        elif verdict.denied is not None:
+            self._deny(ref)
         elif verdict.dunder:
             ref.used = True
             self._report(
@@ -263,11 +270,52 @@ class Machine:
             self.imported.append(ref)
         return ref
 
+    def _deny(self, ref: Ref) -> None:
+        ref.used = True
+        denied = ref.verdict.denied
+        assert denied is not None  # noqa: S101 - only denied verdicts come here
+        self._report(
+            "PICKLE-GLOBAL-DENIED",
+            f"{ref.verdict.name.dotted} ({denied.family})",
+            ref.offset,
+            ref.evidence,
+            severity=denied.severity,
+        )
+
+    def attribute(self, func: Value, args: Value, op: Op) -> Value | None:
+        """What ``func(*args)`` returns if ``func`` is getattr of a literal name; else None.
+
+        ``getattr(global, "name")`` is the global ``global.name``, imported and judged as such;
+        ``getattr(obj, "name")`` is an attribute of an object the stream made (a bound method),
+        which is a value, and a computed one if it is called. Any other use of getattr is denied.
+        """
+        if not (isinstance(func, Ref) and func.verdict.name == _GETATTR):
+            return None
+        func.used = True
+        owner, name = args.items if isinstance(args, Tuple) and len(args.items) == 2 else (BROKEN, BROKEN)
+        if not isinstance(name, Text) or not isinstance(owner, Ref | Made):
+            self._deny(func)
+            return BROKEN
+        if isinstance(owner, Made):
+            if is_dunder(name.value):
+                self._deny(func)
+                return BROKEN
+            return Made(f"attribute {name.value!r} of {owner.how}", func, args)
+        owner.used = True
+        target = owner.verdict.name
+        if target.name:
+            module, path = target.module, f"{target.name}.{name.value}"
+        else:
+            module, path = target.module, name.value
+        return self.import_global(module, path, op, f"{op.name} getattr {target.dotted!r} {name.value!r}")
+
     # --- calls -----------------------------------------------------------------------------------
 
     def use(self, target: Value, use: Use, args: Value, op: Op, how: str) -> None:
         """Judge calling or instantiating ``target`` with ``args`` by opcode ``how``."""
-        if isinstance(target, Ref):
+        if isinstance(target, Ref) and target.verdict.name == _GETATTR:
+            self._deny(target)  # getattr called as anything but getattr(owner, "name") by REDUCE
+        elif isinstance(target, Ref):
             self._use_ref(target, use, args, op, how)
         elif target is not BROKEN:
             what = target.how if isinstance(target, Made) else "a value that is not a global"
@@ -377,6 +425,7 @@ class Machine:
         )
 
 
+_GETATTR = Name("builtins", "getattr")
 _JOBLIB_WRAPPER = "joblib.numpy_pickle.NumpyArrayWrapper"
 _DTYPE_NAMES = ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype")
 _DTYPE_CODE = re.compile(r"[<>|=]?([a-zA-Z])(\d+)")
@@ -652,6 +701,10 @@ def _obj(m: Machine, op: Op) -> None:
 def _reduce(m: Machine, op: Op) -> None:
     args = m.pop()
     func = m.pop()
+    found = m.attribute(func, args, op)
+    if found is not None:
+        m.push(found)
+        return
     m.use(func, Use.CALL, args, op, "REDUCE")
     m.push(Made(f"the result of REDUCE at offset {op.offset}", func, args))
 
