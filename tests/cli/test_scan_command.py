@@ -199,3 +199,43 @@ def test_allow_global_needs_module_and_name(steward: Steward, tmp_path: Path) ->
     result = steward("scan", str(tmp_path), "--allow-global", "nonsense")
     assert result.exit_code == 4
     assert "expected MODULE:NAME" in result.stderr
+
+
+def test_markup_in_a_member_name_is_printed_not_interpreted(steward: Steward, tmp_path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "model.zip", "w") as archive:
+        archive.writestr("[/x]evil.pkl", b"cposix\nsystem\n(S'echo'\ntR.")
+        archive.writestr("[bold]cut.pkl", pickle.dumps(list(range(50)), protocol=2)[:-5])
+    result = steward("scan", str(tmp_path))
+    assert result.exit_code == 1
+    assert "[/x]evil.pkl" in result.stdout
+    assert "[bold]cut.pkl" in result.stdout
+
+
+def test_fifo_and_symlinked_folders(steward: Steward, tmp_path: Path) -> None:
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "evil.pkl").write_bytes(b"cposix\nsystem\n(S'echo'\ntR.")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "linked").symlink_to(outside, target_is_directory=True)
+    (model / "loop").symlink_to(model, target_is_directory=True)
+    os.mkfifo(model / "pipe")
+    result = steward("scan", str(model), "--json")
+    files = {f["path"]: f for f in json.loads(result.stdout)["files"]}
+    assert files["linked/evil.pkl"]["findings"][0]["severity"] == "critical"
+    assert files["pipe"]["status"] == "incomplete"
+    assert files["pipe"]["incomplete"] == ["not a regular file"]
+    assert not any(path.startswith("loop/loop") for path in files)
+
+
+def test_several_roots_keep_their_names(steward: Steward, tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+    result = steward("scan", str(tmp_path / "a"), str(tmp_path / "b"), "--json")
+    paths = [f["path"] for f in json.loads(result.stdout)["files"]]
+    assert paths == [f"{tmp_path}/a/config.json", f"{tmp_path}/b/config.json"]

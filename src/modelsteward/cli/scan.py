@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from modelsteward.cli._exit import EXIT_USAGE
+from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from modelsteward.core import Severity
 
 if TYPE_CHECKING:
@@ -98,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
     options = ScanOptions(allowed_globals=frozenset(args.allow_global))
     report = scan(paths, options, progress=_progress(args.quiet), jobs=args.jobs)
     _render(report, "json" if args.json else args.format, output)
-    return report.exit_code(args.fail_on)
+    if report.fails(args.fail_on):
+        return EXIT_FINDINGS
+    return EXIT_OK if report.complete else EXIT_INCOMPLETE
 
 
 def _progress(quiet: bool) -> Callable[[str], None] | None:
@@ -107,7 +109,9 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
         return None
 
     def show(path: str) -> None:
-        sys.stderr.write(f"\x1b[2K\rscanning {path}"[:200])
+        # A file name is untrusted: no control character of it reaches the terminal.
+        printable = "".join(c if c.isprintable() else "?" for c in path)
+        sys.stderr.write(f"\x1b[2K\rscanning {printable}"[:200])
         sys.stderr.flush()
 
     return show

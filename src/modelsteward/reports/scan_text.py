@@ -19,7 +19,11 @@ _STYLE = {
 
 
 def render(report: ScanReport, console: Console) -> None:
-    """Print the findings table, the incomplete files and a one-line summary to ``console``."""
+    """Print the findings table, the incomplete files and a one-line summary to ``console``.
+
+    Names and messages come from the scanned files, so they are printed as plain text, never
+    read as rich markup.
+    """
     findings = sorted(report.findings, key=lambda f: (-f.severity, f.path, f.location))
     if findings:
         table = Table(title="Findings", show_lines=False, expand=False)
@@ -29,9 +33,9 @@ def render(report: ScanReport, console: Console) -> None:
             table.add_row(
                 Text(finding.severity.label, style=_STYLE[finding.severity]),
                 finding.rule,
-                finding.path,
-                finding.location,
-                _message(finding),
+                Text(finding.path),
+                Text(finding.location),
+                Text(_message(finding)),
             )
         console.print(table)
     incomplete = [file for file in report.files if file.incomplete]
@@ -41,7 +45,7 @@ def render(report: ScanReport, console: Console) -> None:
         table.add_column("format")
         table.add_column("why", overflow="fold")
         for file in incomplete:
-            table.add_row(file.path, file.format, "\n".join(file.incomplete))
+            table.add_row(Text(file.path), file.format, Text("\n".join(file.incomplete)))
         console.print(table)
     counts = report.summary()
     by_severity = ", ".join(f"{counts[s.label]} {s.label}" for s in reversed(Severity) if counts[s.label])

@@ -26,7 +26,7 @@ class Limits:
     max_members: int = 200_000
     """Most archive members opened in one top-level file."""
     max_pickle_ops: int = 50_000_000
-    """Most pickle opcodes simulated in one pickle stream."""
+    """Most pickle opcodes simulated in one top-level file, all its streams together."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ Scanner = Callable[[memoryview, Context], None]
 
 # Format -> (module under checks/security, function). Modules are imported on first use, so a
 # scan pays only for the formats it meets: start-up stays short for a CLI run on one file.
-_SCANNERS: dict[Format, tuple[str, str]] = {
+_SCANNERS: dict[Format, tuple[str, str] | None] = {
     Format.PICKLE: ("pickle", "scan"),
     Format.ZIP: ("archive", "scan_zip"),
     Format.TAR: ("archive", "scan_tar"),
@@ -30,12 +30,15 @@ _SCANNERS: dict[Format, tuple[str, str]] = {
     Format.NATIVE: ("native", "scan"),
     Format.JSON: ("json_document", "scan"),
     Format.TEXT: ("text", "scan"),
-    Format.UNKNOWN: ("native", "scan_unknown"),
+    Format.UNKNOWN: None,  # no loader we know reads code from bytes of no known format
 }
 
 
-def _scanner(fmt: Format) -> Scanner:
-    module, function = _SCANNERS[fmt]
+def _scanner(fmt: Format) -> Scanner | None:
+    entry = _SCANNERS[fmt]
+    if entry is None:
+        return None
+    module, function = entry
     scanner: Scanner = getattr(importlib.import_module(f"modelsteward.checks.security.{module}"), function)
     return scanner
 
@@ -57,8 +60,11 @@ def scan_bytes(data: memoryview, ctx: Context) -> tuple[Format, ...]:
     """Scan ``data`` as every format it can be read as; never raises."""
     formats = detect(data, ctx.name)
     for fmt in formats:
+        scanner = _scanner(fmt)
+        if scanner is None:
+            continue
         try:
-            _scanner(fmt)(data, ctx)
+            scanner(data, ctx)
         except RecursionError:
             ctx.report("NESTING-TOO-DEEP", f"structure too deep to follow while reading {fmt}")
             ctx.incomplete(f"{fmt}: structure too deep to follow")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-from collections.abc import Callable, Iterable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from modelsteward.checks.security._context import Context, ScanOptions, Sink
 from modelsteward.checks.security._dispatch import scan_bytes, scan_nested
@@ -56,29 +58,68 @@ class ScanReport:
     def summary(self) -> dict[str, int]:
         """Counts of files by status and of findings by severity."""
         counts = {"files": len(self.files), "scanned": 0, "incomplete": 0}
+        counts.update((severity.label, 0) for severity in Severity)
         for report in self.files:
             counts[report.status] += 1
-        for severity in Severity:
-            counts[severity.label] = sum(1 for f in self.findings if f.severity is severity)
+            for finding in report.findings:
+                counts[finding.severity.label] += 1
         return counts
 
-    def exit_code(self, fail_on: Severity) -> int:
-        """1 if any finding is at or above ``fail_on``, else 2 if any file is incomplete, else 0."""
-        if any(f.severity >= fail_on for f in self.findings):
-            return 1
-        return 2 if any(r.incomplete for r in self.files) else 0
+    def fails(self, threshold: Severity) -> bool:
+        """Whether any finding is at or above ``threshold``."""
+        return any(f.severity >= threshold for f in self.findings)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file was scanned fully."""
+        return not any(report.incomplete for report in self.files)
 
 
-def _files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
+class _Job(NamedTuple):
+    """One file to scan, or a path that could not even be listed."""
+
+    path: Path
+    display: str
+    error: str = ""
+
+
+def _files(paths: Sequence[Path]) -> Iterator[_Job]:
     for root in paths:
+        # With several roots, paths keep their root so that two config.json never look like one.
+        prefix = root if len(paths) > 1 else None
         if root.is_dir():
-            for folder, dirs, names in os.walk(root):
-                dirs.sort()
-                for name in sorted(names):
-                    full = Path(folder, name)
-                    yield full, full.relative_to(root).as_posix()
+            yield from _walk(root, prefix)
         else:
-            yield root, str(root)
+            yield _Job(root, str(root))
+
+
+def _walk(root: Path, prefix: Path | None) -> Iterator[_Job]:
+    def display(path: Path) -> str:
+        relative = path.relative_to(root)
+        return (prefix / relative if prefix is not None else relative).as_posix()
+
+    def unlisted() -> Iterator[_Job]:
+        while errors:
+            error = errors.pop(0)
+            where = Path(error.filename) if error.filename else root
+            shown = display(where) if where != root else str(root)
+            yield _Job(where, shown, f"cannot list: {error.strerror}")
+
+    errors: list[OSError] = []
+    seen: set[tuple[int, int]] = set()
+    # Symbolic links to folders are followed, as a loader given the folder would; each folder is
+    # visited once, so a link loop ends.
+    for folder, dirs, names in os.walk(root, followlinks=True, onerror=errors.append):
+        yield from unlisted()
+        info = Path(folder).stat()
+        if (info.st_dev, info.st_ino) in seen:
+            dirs.clear()
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        dirs.sort()
+        for name in sorted(names):
+            yield _Job(Path(folder, name), display(Path(folder, name)))
+    yield from unlisted()
 
 
 def scan_file(path: Path, display: str, options: ScanOptions, catalogue: Catalogue) -> FileReport:
@@ -94,6 +135,10 @@ def scan_file(path: Path, display: str, options: ScanOptions, catalogue: Catalog
     )
     formats: tuple[Format, ...] = ()
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            # A FIFO would block the read forever and a device never ends; no loader reads them.
+            ctx.incomplete("not a regular file")
+            return _report(display, formats, sink)
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size < _MMAP_FROM:
@@ -106,6 +151,10 @@ def scan_file(path: Path, display: str, options: ScanOptions, catalogue: Catalog
                     _close(mapping)
     except OSError as error:
         ctx.incomplete(f"cannot read: {error.strerror or error}")
+    return _report(display, formats, sink)
+
+
+def _report(display: str, formats: tuple[Format, ...], sink: Sink) -> FileReport:
     return FileReport(
         path=display,
         format="+".join(f.value for f in formats) or "unreadable",
@@ -125,8 +174,6 @@ _FILES_PER_WORKER = 32
 # Work is handed out in this many chunks per worker, so one slow file does not idle the others.
 _CHUNKS_PER_WORKER = 4
 
-_Job = tuple[Path, str]
-
 
 def scan(
     paths: Iterable[Path],
@@ -142,23 +189,25 @@ def scan(
     each file's display path as its report is ready.
     """
     options = options or ScanOptions()
-    files = list(_files(paths))
+    files = list(_files(list(paths)))
     workers = min(jobs, len(files) // _FILES_PER_WORKER)
     if workers > 1 and hasattr(os, "fork"):
         reports = _scan_parallel(files, options, workers, progress)
     else:
-        reports = [_report(job, options, progress) for job in files]
+        reports = [_scan_job(job, options, progress) for job in files]
     return ScanReport(files=tuple(reports))
 
 
-def _report(job: _Job, options: ScanOptions, progress: Callable[[str], None] | None) -> FileReport:
+def _scan_job(job: _Job, options: ScanOptions, progress: Callable[[str], None] | None = None) -> FileReport:
     if progress is not None:
-        progress(job[1])
-    return scan_file(*job, options, load_catalogue())
+        progress(job.display)
+    if job.error:
+        return FileReport(path=job.display, format="unreadable", findings=(), incomplete=(job.error,))
+    return scan_file(job.path, job.display, options, load_catalogue())
 
 
 def _scan_chunk(chunk: list[_Job], options: ScanOptions) -> list[FileReport]:
-    return [scan_file(*job, options, load_catalogue()) for job in chunk]
+    return [_scan_job(job, options) for job in chunk]
 
 
 def _scan_parallel(

@@ -1,4 +1,4 @@
-"""Native executables and shared libraries shipped beside a model, and bytes of no known format."""
+"""Native executables and shared libraries shipped beside a model."""
 
 from __future__ import annotations
 
@@ -12,6 +12,3 @@ def scan(data: memoryview, ctx: Context) -> None:
         "NATIVE-CODE", f"{kind} binary ({len(data)} bytes) cannot be audited by scanning", evidence=kind
     )
 
-
-def scan_unknown(data: memoryview, ctx: Context) -> None:
-    """Bytes of no known format: no loader we know reads code from them, so nothing to judge."""
