@@ -101,11 +101,11 @@ def _text_kind(data: memoryview) -> Format | None:
     return Format.TEXT
 
 
-def detect(data: memoryview, name: str = "") -> tuple[Format, ...]:
-    """Every format ``data`` can be read as, most specific first; ``(UNKNOWN,)`` if none.
+def signatures(data: memoryview) -> tuple[Format, ...]:
+    """The formats ``data`` reads as by its magic numbers alone, most specific first; may be empty.
 
-    ``name`` never selects a format; it only lowers the evidence needed for protobuf, the one
-    format with no magic number (a tiny ``saved_model.pb`` is still read as one).
+    Cheap and bounded: no text or protobuf reading, which :func:`detect` adds when nothing here
+    matches.
     """
     head = bytes(data[:16])
     found: list[Format] = []
@@ -140,8 +140,18 @@ def detect(data: memoryview, name: str = "") -> tuple[Format, ...]:
     # A zip read from its end, whatever its start: the pickle/zip polyglot.
     if Format.ZIP not in found and Format.SEVENZIP not in found and _has_zip_end(data):
         found.append(Format.ZIP)
+    return tuple(found)
+
+
+def detect(data: memoryview, name: str = "") -> tuple[Format, ...]:
+    """Every format ``data`` can be read as, most specific first; ``(UNKNOWN,)`` if none.
+
+    ``name`` never selects a format; it only lowers the evidence needed for protobuf, the one
+    format with no magic number (a tiny ``saved_model.pb`` is still read as one).
+    """
+    found = signatures(data)
     if found:
-        return tuple(found)
+        return found
     text = _text_kind(data)
     if text is not None:
         return (text,)

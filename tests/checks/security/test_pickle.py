@@ -547,3 +547,100 @@ def test_only_the_magic_number_makes_a_file_legacy_torch(scan_pickle: ScanBytes)
     report = scan_pickle(other, name="model.pt")
     assert report.findings == ()
     assert report.status == "scanned"
+
+
+def _dotted(parts: int, prefix: str = "m") -> str:
+    return ".".join(f"{prefix}{i}" for i in range(parts))
+
+
+@pytest.mark.parametrize("importer", ["GLOBAL", "STACK_GLOBAL"])
+def test_very_long_module_path_is_judged_on_its_first_parts(scan_pickle: ScanBytes, importer: str) -> None:
+    # Re-reading every sub-path of a 2,000-part module would take hours: the path is cut first.
+    module = _dotted(2000)
+    if importer == "GLOBAL":
+        stream = b"\x80\x02c" + module.encode() + b"\nsystem\n."
+    else:
+        stream = (
+            b"\x80\x04\x8d" + len(module).to_bytes(8, "little") + module.encode() + _u("system") + b"\x93."
+        )
+    [finding] = scan_pickle(stream).findings
+    assert finding.rule == "PICKLE-GLOBAL-UNLISTED"
+    assert finding.message.endswith(f": {_dotted(24)} is imported but not on the allowlist")
+
+
+def test_very_long_path_under_a_denied_module_is_denied(scan_pickle: ScanBytes) -> None:
+    module = "os." + _dotted(2000)
+    report = scan_pickle(b"\x80\x02c" + module.encode() + b"\nsystem\n.")
+    assert _rules(report) == {"PICKLE-GLOBAL-DENIED"}
+    assert report.worst == Severity.CRITICAL
+
+
+def test_real_joblib_string_arrays_are_read_to_their_end(scan_pickle: ScanBytes, tmp_path: Path) -> None:
+    import joblib
+    import numpy as np
+    from sklearn.preprocessing import LabelEncoder
+
+    objects = {
+        "unicode": LabelEncoder().fit(["cat", "dog", "mouse"]),
+        "bytes": np.array([b"ab", b"cde", b"fghij"]),
+        "object": np.array(["cat", 1, None], dtype=object),
+        "mixed": [np.array(["x", "yy"]), np.arange(3), np.array([b"z"])],
+    }
+    for name, obj in objects.items():
+        for compress in (0, 3):
+            joblib.dump(obj, tmp_path / "model.joblib", compress=compress)
+            report = scan_pickle((tmp_path / "model.joblib").read_bytes(), name="model.joblib")
+            assert report.findings == (), (name, compress)
+            assert report.status == "scanned", (name, compress)
+
+
+def test_joblib_object_arrays_are_charged_to_the_file_opcode_budget(
+    scan_pickle: ScanBytes, tmp_path: Path
+) -> None:
+    import joblib
+    import numpy as np
+
+    # Each object array's stream is about 300 opcodes, under the limit; together they are over it.
+    arrays = [np.array(list(range(300)), dtype=object) for _ in range(3)]
+    joblib.dump(arrays, tmp_path / "model.joblib")
+    data = (tmp_path / "model.joblib").read_bytes()
+    assert scan_pickle(data, name="model.joblib").findings == ()
+    report = scan_pickle(data, name="model.joblib", options=ScanOptions(limits=Limits(max_pickle_ops=500)))
+    assert _rules(report) == {"PICKLE-OPS-LIMIT"}
+    assert report.status == "incomplete"
+
+
+@pytest.mark.parametrize("spacing", ["leading newline", "spaced pairs"])
+def test_hex_payload_with_whitespace_is_decoded(scan_pickle: ScanBytes, canary: Path, spacing: str) -> None:
+    inner = _open_canary(canary, _sg("builtins", "open")).hex()
+    if spacing == "leading newline":
+        value = "\n" + inner
+    else:
+        value = " ".join(inner[i : i + 2] for i in range(0, len(inner), 2))
+    assert bytes.fromhex(value) == _open_canary(canary, _sg("builtins", "open"))
+    report = scan_pickle(pickle.dumps({"blob": value}, protocol=4))
+    [hit] = _find(report, "PICKLE-GLOBAL-DENIED")
+    assert "(hex)" in hit
+    assert report.worst == Severity.CRITICAL
+
+
+def test_odd_length_hex_is_not_decoded(scan_pickle: ScanBytes) -> None:
+    inner = (b"\x80\x04" + _sg("os", "system") + _u("echo") + b"\x85R.").hex()
+    report = scan_pickle(pickle.dumps({"blob": inner + "a"}, protocol=4))
+    assert report.findings == ()
+
+
+def test_value_signatures_skip_text_and_protobuf_readings() -> None:
+    from modelsteward.formats.sniff import Format, detect, signatures
+
+    protobuf_shaped = memoryview(b"\x0a\x10" + b"abcdefghijklmnop" + b"\x12\x04" + b"wxyz" + b"\x18\x01" * 40)
+    text = memoryview(b"an ordinary sentence that is long enough")
+    assert detect(protobuf_shaped) == (Format.PROTOBUF,)
+    assert detect(text) == (Format.TEXT,)
+    assert signatures(protobuf_shaped) == ()
+    assert signatures(text) == ()
+    zipped = io.BytesIO()
+    with __import__("zipfile").ZipFile(zipped, "w") as archive:
+        archive.writestr("a", "b")
+    pickled = pickle.dumps({"a": 1}, protocol=4) + zipped.getvalue()
+    assert signatures(memoryview(pickled)) == detect(memoryview(pickled)) == (Format.PICKLE, Format.ZIP)

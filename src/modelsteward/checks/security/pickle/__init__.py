@@ -40,7 +40,7 @@ def scan(data: memoryview, ctx: Context) -> None:
         place = _placer(stream)
 
         def payload(op: Op, place: Callable[[int], str] = place) -> None:
-            look_inside(op, ctx, place(op.offset))
+            look_inside(op, ctx, place)
 
         machine = Machine(data, start, ctx, policy(), place, payload, budget)
         outcome = machine.run()

@@ -10,19 +10,23 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 
 from modelsteward.checks.security._context import Context
 from modelsteward.formats.pickle_ops import Op
+from modelsteward.formats.sniff import Format, signatures
 
 _MIN_LENGTH = 16
 _MAX_ENCODED = 64 << 20
 """Encoded values longer than this are not decoded (the raw value is still looked at)."""
 _BASE64 = re.compile(rb"[A-Za-z0-9+/\s]+={0,2}\s*")
-_HEX = re.compile(rb"(?:[0-9a-fA-F]{2}|\s)+")
-# Formats with a distinctive signature; weaker ones (zlib, protobuf, text) match too much data.
-_SCANNABLE = frozenset(
-    {"pickle", "zip", "tar", "gzip", "bzip2", "xz", "7z", "numpy", "safetensors", "gguf", "hdf5"}
-)
+# Pairs may be split by whitespace anywhere (bytes.fromhex reads "63 6f 73" and "\\n636f73").
+_HEX = re.compile(rb"[0-9a-fA-F\s]+")
+# Formats with a distinctive signature; weaker ones (zlib, lzma) match too much data.
+_SCANNABLE: frozenset[Format] = frozenset({
+    Format.PICKLE, Format.ZIP, Format.TAR, Format.GZIP, Format.BZIP2, Format.XZ,
+    Format.SEVENZIP, Format.NUMPY, Format.SAFETENSORS, Format.GGUF, Format.HDF5,
+})  # fmt: skip
 
 
 def _decodings(raw: memoryview) -> list[tuple[str, bytes]]:
@@ -30,8 +34,9 @@ def _decodings(raw: memoryview) -> list[tuple[str, bytes]]:
         return []
     head = bytes(raw[:64])
     found: list[tuple[str, bytes]] = []
-    if _HEX.fullmatch(head) and _HEX.fullmatch(raw):
-        found.append(("hex", binascii.unhexlify(b"".join(bytes(raw).split()))))
+    compact = b"".join(bytes(raw).split()) if _HEX.fullmatch(head) and _HEX.fullmatch(raw) else b""
+    if compact and len(compact) % 2 == 0:
+        found.append(("hex", binascii.unhexlify(compact)))
     elif _BASE64.fullmatch(head) and _BASE64.fullmatch(raw):
         compact = b"".join(bytes(raw).split())
         if len(compact) % 4 == 0:
@@ -40,14 +45,17 @@ def _decodings(raw: memoryview) -> list[tuple[str, bytes]]:
 
 
 def _scannable(data: memoryview) -> bool:
-    # sniff imports pickle_ops, which this package imports: a top-level import would be a cycle.
-    from modelsteward.formats import detect  # noqa: PLC0415
+    # Magic numbers only: a value is never read as text or protobuf, so detect()'s work on those
+    # (and on every string value of a large pickle) would be thrown away.
+    return any(fmt in _SCANNABLE for fmt in signatures(data))
 
-    return any(fmt.value in _SCANNABLE for fmt in detect(data))
 
+def look_inside(op: Op, ctx: Context, place: Callable[[int], str]) -> None:
+    """Scan the value of string/bytes opcode ``op`` as a file if it is (or encodes) one.
 
-def look_inside(op: Op, ctx: Context, at: str) -> None:
-    """Scan the value of string/bytes opcode ``op`` as a file if it is (or encodes) one."""
+    ``place`` turns the opcode's offset into a location, only for values that hold a file: most
+    values are short or plain strings, and formatting a location for each would cost more.
+    """
     arg = op.arg
     if not isinstance(arg, str | memoryview) or len(arg) < _MIN_LENGTH:
         return
@@ -55,12 +63,10 @@ def look_inside(op: Op, ctx: Context, at: str) -> None:
     # Every file format, and every pickle that imports anything, has a newline, a control byte or a
     # byte above 0x7f: a printable one-line string can only hold an encoded file.
     if not (isinstance(arg, str) and arg.isprintable()) and _scannable(raw):
-        ctx.nested(raw, at=at, speculative=True)
+        ctx.nested(raw, at=place(op.offset), speculative=True)
         return
     for encoding, decoded in _decodings(raw):
-        if (
-            len(decoded) >= _MIN_LENGTH
-            and _scannable(memoryview(decoded))
-            and ctx.charge(len(decoded), at=at)
-        ):
-            ctx.nested(memoryview(decoded), at=f"{at} ({encoding})", speculative=True)
+        if len(decoded) >= _MIN_LENGTH and _scannable(memoryview(decoded)):
+            at = place(op.offset)
+            if ctx.charge(len(decoded), at=at):
+                ctx.nested(memoryview(decoded), at=f"{at} ({encoding})", speculative=True)

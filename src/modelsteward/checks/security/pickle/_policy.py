@@ -17,7 +17,8 @@ from modelsteward.core import Severity
 from modelsteward.data import load_yaml
 
 _MAX_PATH_PARTS = 24
-"""Longer attribute paths are judged on their first parts only (they are never allowlisted)."""
+"""Longer dotted paths (module and attribute parts together) are judged on their first parts only
+and never allowlisted."""
 
 
 class Use(enum.Enum):
@@ -175,17 +176,32 @@ class Policy:
         return _judge(self, module, name, protocol >= 3)
 
 
+def _truncated(module: str, name: str) -> tuple[str, str] | None:
+    """The first ``_MAX_PATH_PARTS`` parts of ``module.name``, or None if it is no longer."""
+    # Split at most that far: readings() is cubic in the parts, and a GLOBAL line can hold millions.
+    parts = module.split(".", _MAX_PATH_PARTS)
+    left = _MAX_PATH_PARTS - len(parts)
+    path = name.split(".", max(left, 0))
+    if left >= 0 and len(path) <= left:
+        return None
+    if left <= 0:
+        return ".".join(parts[:_MAX_PATH_PARTS]), ""
+    return module, ".".join(path[:left])
+
+
 @functools.lru_cache(maxsize=8192)
 def _judge(policy: Policy, module: str, name: str, modern: bool) -> Verdict:
-    parts = name.split(".")
-    name = ".".join(parts[:_MAX_PATH_PARTS])
+    cut = _truncated(module, name)
+    if cut is not None:
+        # Never allowlisted; judged on the parts kept, which are denied if any reading of them is.
+        module, name = cut
     mapped = canonical(*fix_imports(module, name, 3 if modern else 0), policy.aliases)
     raw = canonical(module, name, policy.aliases)
-    allowed = policy.allowed(mapped)
+    allowed = None if cut is not None else policy.allowed(mapped)
     # An exact allowlist entry was vetted as a whole, so it outranks a denial of its whole module
     # (torch.jit._pickle.build_intlist in a denied torch.jit) and is never re-read (numpy.random._pickle
     # is not the pickle module).
-    exact = policy.exact(mapped) is not None
+    exact = allowed is not None and policy.exact(mapped) is not None
     denied = None if exact else policy.denied(mapped, reroot=True) or policy.denied(raw, reroot=True)
     dunder = allowed is None and any(is_dunder(part) for part in mapped.name.split("."))
     return Verdict(mapped, allowed, denied, dunder)

@@ -107,6 +107,10 @@ class _UnpicklerError(Exception):
     """The C unpickler raises here; the simulation records it and carries on tolerantly."""
 
 
+class _BudgetExhaustedError(Exception):
+    """An inner stream used up the file's opcode budget (and reported it): the outer one stops too."""
+
+
 @dataclass(slots=True)
 class Outcome:
     """How a stream ended."""
@@ -133,6 +137,8 @@ class Machine:
     """Looks into a string or bytes argument for a nested file."""
     limit: int = 0
     """Most opcodes this stream may simulate (what is left of the file's budget)."""
+    spent: int = 0
+    """Opcodes simulated so far, this stream's and its inner joblib streams' together."""
     inner: bool = False
     """A joblib object-array stream inside another stream."""
     protocol: int = 0
@@ -161,6 +167,8 @@ class Machine:
         try:
             for op in tokens:
                 count += 1
+                # Kept in step with the local so that an inner joblib stream is charged from here.
+                self.spent = count
                 offset, name, _, end = op
                 if count > limit:
                     outcome.limited = True
@@ -175,12 +183,16 @@ class Machine:
                     handlers[name](self, op)
                 except _UnpicklerError as error:
                     self._broke(offset, str(error))
+                except _BudgetExhaustedError:
+                    outcome.limited = True
+                    break
+                count = self.spent
                 if name == "STOP":
                     outcome.end = end
                     outcome.value = self.result
         except PickleSyntaxError as error:
             self._broke(error.offset, error.reason)
-        outcome.ops = count
+        outcome.ops = self.spent
         self._report_unused()
         return outcome
 
@@ -395,10 +407,13 @@ class Machine:
             # nests them further, so neither does the simulation (a hostile file could recurse).
             if self.inner:
                 raise _UnpicklerError("joblib object array inside a joblib object array")
-            inner = Machine(
-                self.data, pos, self.ctx, self.policy, self.place, self.payload, self.limit, inner=True
-            )
-            end = inner.run().end
+            left = self.limit - self.spent
+            inner = Machine(self.data, pos, self.ctx, self.policy, self.place, self.payload, left, inner=True)
+            outcome = inner.run()
+            self.spent += outcome.ops
+            if outcome.limited:
+                raise _BudgetExhaustedError
+            end = outcome.end
             if end is None:
                 raise PickleSyntaxError(pos, "joblib object array stream did not end")
             self.tokens.pos = end
@@ -429,6 +444,9 @@ _GETATTR = Name("builtins", "getattr")
 _JOBLIB_WRAPPER = "joblib.numpy_pickle.NumpyArrayWrapper"
 _DTYPE_NAMES = ("numpy.dtype", "numpy.core.multiarray.dtype", "numpy._core.multiarray.dtype")
 _DTYPE_CODE = re.compile(r"[<>|=]?([a-zA-Z])(\d+)")
+# Bytes per unit of a dtype code's number, by kind: a U string counts UCS-4 characters, an O
+# array is a nested pickle stream (0); every other kind numpy pickles counts bytes.
+_DTYPE_SCALE = {kind: 1 for kind in "biufcmMSaV"} | {"U": 4, "O": 0}
 
 
 def _is_ref(value: Value, dotted: str) -> bool:
@@ -443,17 +461,16 @@ def _dtype_item(dtype: Value | None) -> int | None:
     if not isinstance(args, Tuple) or not args.items or not isinstance(args.items[0], Text):
         return None
     code = _DTYPE_CODE.fullmatch(args.items[0].value)
-    if code is None:
+    scale = None if code is None else _DTYPE_SCALE.get(code.group(1))
+    if code is None or scale is None:
         return None
-    if code.group(1) == "O":
-        return 0
     state = dtype.state
     # Structured and void dtypes carry their real size in the state tuple (elsize, index 5).
     if code.group(1) == "V" and isinstance(state, Tuple) and len(state.items) > 5:
         elsize = state.items[5]
         if isinstance(elsize, Int):
             return elsize.value
-    return int(code.group(2))
+    return scale * int(code.group(2))
 
 
 def _enum_args(args: Value) -> bool:
