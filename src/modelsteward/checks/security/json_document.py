@@ -19,7 +19,7 @@ from modelsteward.checks.security.code import check_python
 # tokenizer.json of large-vocabulary models is tens of megabytes; parsing costs ~10x in memory.
 MAX_JSON_BYTES = 64 << 20
 # A string a renderer could treat as Jinja.
-_JINJA_MARKERS = ("{{", "{%")
+JINJA_MARKERS = ("{{", "{%")
 # ``auto_map`` entries: ``module.Class``, or ``org/repo--module.Class`` for another repository's code.
 _LOCAL_REFERENCE = re.compile(r"[A-Za-z_][\w]*\.[A-Za-z_]\w*")
 # Notebook lines IPython rewrites before Python sees them (``!pip``, ``%matplotlib``).
@@ -106,7 +106,7 @@ def _judge_entry(entry: _Entry, ctx: Context) -> None:
     if isinstance(value, str) and key.endswith("template"):
         # ``chat_template`` as a string, or the ``template`` of each ``{name, template}`` item.
         check_template(value, ctx, at=entry.pointer)
-    elif isinstance(value, str) and any(marker in value for marker in _JINJA_MARKERS):
+    elif isinstance(value, str) and any(marker in value for marker in JINJA_MARKERS):
         check_template(value, ctx, at=entry.pointer, claimed=False)
     elif key == "auto_map" and isinstance(value, dict):
         _check_code_references(_references(value.values()), ctx, at=entry.pointer)

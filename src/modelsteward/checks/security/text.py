@@ -10,14 +10,13 @@ import re
 
 from modelsteward.checks.security._context import Context
 from modelsteward.checks.security.code import check_python, looks_like_python
-from modelsteward.checks.security.json_document import check_document
+from modelsteward.checks.security.json_document import JINJA_MARKERS, check_document
 
 # Text larger than this is not tried as Python unless named .py: parsing megabytes of a CSV or a
 # vocabulary that happens to be valid Python costs far more than it can find.
 MAX_GUESSED_SOURCE = 1 << 20
 # YAML with anchors can be expensive to build; configs are small.
 MAX_YAML_CHARS = 4 << 20
-_JINJA_MARKERS = ("{{", "{%")
 # A statement that makes text worth parsing as Python.
 # site.py executes each line of a ``.pth`` path file that starts like this, at every interpreter
 # start, once the file sits in site-packages.
@@ -32,7 +31,7 @@ def scan(data: memoryview, ctx: Context) -> None:
         _check_path_file(source, ctx)
     elif ctx.name.lower().endswith(".py") or _is_python(source):
         check_python(source, ctx, at="")
-    elif any(marker in source for marker in _JINJA_MARKERS):
+    elif any(marker in source for marker in JINJA_MARKERS):
         _check_templated_text(source, ctx)
 
 
