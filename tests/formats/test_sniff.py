@@ -78,3 +78,8 @@ def test_a_tiny_protobuf_named_like_one_is_still_read_as_one() -> None:
     saved = b"\x12" + bytes([len(meta)]) + meta
     assert detect(memoryview(saved), "saved_model.pb") == (Format.PROTOBUF,)
     assert detect(memoryview(saved)) == (Format.UNKNOWN,)
+
+
+def test_text_that_starts_like_zlib_is_read_both_ways() -> None:
+    # "x " is a valid zlib header: two bytes are weak evidence, so the text reading stays.
+    assert detect(memoryview(b"x = 1\nprint(x)\n")) == (Format.ZLIB, Format.TEXT)

@@ -101,6 +101,10 @@ def _text_kind(data: memoryview) -> Format | None:
     return Format.TEXT
 
 
+WEAK_SIGNATURES = frozenset({Format.ZLIB, Format.LZMA})
+"""Formats told by two or three header bytes, which text and random tensor data match by chance."""
+
+
 def signatures(data: memoryview) -> tuple[Format, ...]:
     """The formats ``data`` reads as by its magic numbers alone, most specific first; may be empty.
 
@@ -150,11 +154,15 @@ def detect(data: memoryview, name: str = "") -> tuple[Format, ...]:
     format with no magic number (a tiny ``saved_model.pb`` is still read as one).
     """
     found = signatures(data)
-    if found:
+    if found and not WEAK_SIGNATURES.issuperset(found):
         return found
+    # Two or three header bytes also begin ordinary text ("x = " is a valid zlib header): read
+    # such content both ways.
     text = _text_kind(data)
     if text is not None:
-        return (text,)
+        return (*found, text)
+    if found:
+        return found
     plausible = len(data) >= _MIN_PROTOBUF or name.lower().endswith(_PROTOBUF_NAMES)
     if plausible and protobuf.looks_like_protobuf(data):
         return (Format.PROTOBUF,)

@@ -86,3 +86,30 @@ def test_a_payload_inside_bytes_is_still_found(scan_bytes: ScanBytes, canary: Pa
     report = scan_bytes(pickle.dumps({"blob": inner + b"\x00" * 32}, protocol=4), name="model.pkl")
     assert any(f.rule == "PICKLE-GLOBAL-DENIED" for f in report.findings)
     assert not canary.exists()
+
+
+def test_tensor_bytes_that_start_like_zlib_do_not_make_an_archive_incomplete(scan_bytes: ScanBytes) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data/1", b"\x78\x9c" + bytes(range(7, 256)) * 4)  # not deflate
+    report = scan_bytes(buffer.getvalue(), name="model.pt")
+    assert report.status == "scanned", report.incomplete
+
+
+def test_ext_opcode_in_bytes_that_only_look_like_a_pickle_is_noise(scan_bytes: ScanBytes) -> None:
+    blob = b"\x80\x02\x82\x3f" + bytes(range(200, 256)) * 2  # PROTO 2, EXT1 63, then garbage
+    report = scan_bytes(pickle.dumps({"weights": blob}, protocol=2), name="model.pkl")
+    assert report.findings == ()
+    assert report.status == "scanned"
+
+
+def test_python_that_starts_like_zlib_is_still_judged_as_python(scan_bytes: ScanBytes, canary: Path) -> None:
+    source = f"x = __import__('os').system('touch {canary}')\n".encode()
+    report = scan_bytes(source, name="setup_helpers.py")
+    assert any(
+        f.rule.startswith("CODE-") and f.severity.label in {"high", "critical"} for f in report.findings
+    )
+    assert not canary.exists()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable
 
 from modelsteward.checks.security._context import Context
 from modelsteward.formats import Format, detect
+from modelsteward.formats.sniff import WEAK_SIGNATURES
 
 Scanner = Callable[[memoryview, Context], None]
 
@@ -59,19 +61,25 @@ _NOT_LOADABLE = frozenset({Format.TEXT, Format.JSON, Format.UNKNOWN})
 def scan_bytes(data: memoryview, ctx: Context) -> tuple[Format, ...]:
     """Scan ``data`` as every format it can be read as; never raises."""
     formats = detect(data, ctx.name)
+    claimed = ctx.name.lower().endswith(_LOADABLE_SUFFIXES)
     for fmt in formats:
         scanner = _scanner(fmt)
         if scanner is None:
             continue
+        reading = ctx
+        if fmt in WEAK_SIGNATURES and not claimed:
+            # Bytes not named like a model file that only look compressed (a tensor in an archive):
+            # what cannot be read there is data, not an unscanned file; findings inside still count.
+            reading = dataclasses.replace(ctx, speculative=True)
         try:
-            scanner(data, ctx)
+            scanner(data, reading)
         except RecursionError:
             ctx.report("NESTING-TOO-DEEP", f"structure too deep to follow while reading {fmt}")
             ctx.incomplete(f"{fmt}: structure too deep to follow")
         except Exception as error:  # noqa: BLE001 - any scanner failure becomes a finding, never a traceback
             ctx.report("SCAN-ERROR", f"{fmt} scanner failed: {type(error).__name__}: {error}")
             ctx.incomplete(f"{fmt}: internal error {type(error).__name__}")
-    if _NOT_LOADABLE.issuperset(formats) and ctx.name.lower().endswith(_LOADABLE_SUFFIXES):
+    if _NOT_LOADABLE.issuperset(formats) and claimed:
         # torch.load or pickle would read these bytes as a binary format none of our scanners knows.
         ctx.incomplete(f"named like a model file but its content is {formats[0]}, which no such loader reads")
     return formats

@@ -207,18 +207,24 @@ class Machine:
         if self.broken:
             return
         self.broken = True
-        # Bytes that merely look like a pickle (array data in a string) break as often as not; no
-        # loader reads them as a pickle unless something the stream calls does, and that call is
-        # judged on its own. What the stream did before the break is still reported.
-        if not self.ctx.speculative:
-            self._report("PICKLE-MALFORMED", reason, offset)
+        self._report_structure("PICKLE-MALFORMED", reason, offset)
         self.ctx.incomplete(f"pickle stream unreadable: {reason}", at=self.place(offset))
 
     def frame_mismatch(self, op: Op, detail: str) -> None:
         """Report (once) a frame that the C and pure-Python unpicklers read differently."""
-        if not self.straddled and not self.ctx.speculative:
+        if not self.straddled:
             self.straddled = True
-            self._report("PICKLE-FRAME-MISMATCH", detail, op.offset, evidence=op.name)
+            self._report_structure("PICKLE-FRAME-MISMATCH", detail, op.offset, evidence=op.name)
+
+    def _report_structure(self, rule: str, detail: str, offset: int, evidence: str = "") -> None:
+        """Report how the stream is built, unless it merely looks like a pickle.
+
+        Bytes that merely look like a pickle (array data in a string) break, straddle frames and
+        hold EXT opcodes by chance; no loader reads them as a pickle unless something the outer
+        stream calls does, and that call is judged on its own. Imports and calls are still reported.
+        """
+        if not self.ctx.speculative:
+            self._report(rule, detail, offset, evidence=evidence)
 
     def _report_unused(self) -> None:
         for ref in self.getattrs:
@@ -741,7 +747,7 @@ def _build(m: Machine, op: Op) -> None:
 
 
 def _ext(m: Machine, op: Op) -> None:
-    m._report(
+    m._report_structure(
         "PICKLE-EXT",
         f"{op.name} {op.arg} names an object from the copyreg extension registry",
         op.offset,
