@@ -138,6 +138,22 @@ def test_torch_checkpoint_is_clean_and_a_replaced_data_pkl_is_flagged(
     assert flagged_at(scan_bytes(zip_of(members), name="model.pt"), pickle_name)
 
 
+def test_tensor_bytes_that_start_like_a_broken_pickle_are_data(
+    scan_bytes: ScanBytes, canary: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    # PROTO 2, BINGET of an empty memo slot, STOP: what random weights sometimes spell.
+    looks_broken = torch.frombuffer(bytearray(b"\x80\x02h\xdc." + bytes(27)), dtype=torch.uint8)
+    hides_payload = torch.frombuffer(bytearray(payload(canary)), dtype=torch.uint8)
+    path = tmp_path / "model.pt"
+    torch.save({"weight": looks_broken}, path)
+    clean = scan_bytes(path.read_bytes(), name="model.pt")
+    assert clean.status == "scanned" and not clean.findings, clean
+    torch.save({"weight": hides_payload}, path)
+    assert flagged_at(scan_bytes(path.read_bytes(), name="model.pt"), "/data/0")
+
+
 def test_truncated_torch_checkpoint_is_incomplete(scan_bytes: ScanBytes, tmp_path: Path) -> None:
     import torch
 

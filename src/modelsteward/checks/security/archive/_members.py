@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from modelsteward.checks.security._context import Context
+
+# torch.save's zip layout keeps each tensor's raw bytes in ``<archive>/data/<key>``.
+_TENSOR_STORAGE = re.compile(r"(?:^|/)data/\d+$")
 
 
 def admit(ctx: Context, *, at: str) -> bool:
@@ -22,5 +27,10 @@ def basename(name: str) -> str:
 
 
 def scan_member(view: memoryview, ctx: Context, *, at: str, name: str) -> None:
-    """Scan a member's bytes as a file of its own, named by the member's base name."""
-    ctx.nested(view, at=at, name=basename(name))
+    """Scan a member's bytes as a file of its own, named by the member's base name.
+
+    A tensor storage is read by torch as raw numbers, never parsed: random weights that happen to
+    start like a pickle or an archive are data, so only findings inside them count.
+    """
+    storage = _TENSOR_STORAGE.search(name.replace("\\", "/")) is not None
+    ctx.nested(view, at=at, name=basename(name), speculative=storage)
