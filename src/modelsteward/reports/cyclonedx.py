@@ -1,0 +1,290 @@
+"""The admission as a CycloneDX 1.6 ML-BOM (JSON), built with cyclonedx-python-lib.
+
+The BOM describes one ``machine-learning-model`` component (``metadata.component``): its hashes, licences,
+source, lineage and the gate's decision as properties, with every file of the snapshot as a nested
+``file`` component. The library has no model-card type yet, so the ``modelCard`` object is added to the
+serialised JSON; the tests validate the whole document against the 1.6 schema.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from cyclonedx.exception.model import InvalidUriException
+from cyclonedx.model import (
+    ExternalReference,
+    ExternalReferenceType,
+    HashAlgorithm,
+    HashType,
+    Property,
+    XsUri,
+)
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component, ComponentType, Pedigree
+from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+from cyclonedx.output.json import JsonV1Dot6
+from cyclonedx.spdx import fixup_id
+from packageurl import PackageURL
+
+from modelsteward import __version__
+from modelsteward.core import Admission, FileEntry
+from modelsteward.reports.model_card import CardError, parse_card
+
+PREFIX = "modelsteward:"
+"""The namespace of every property ModelSteward adds."""
+
+# Serial numbers derive from the admission, so rendering one admission twice gives the same document.
+_SERIAL_NAMESPACE = uuid.UUID("6f1c2b5e-3d7a-4c89-9b0e-2a4f8d1e7c35")
+
+
+def render_mlbom(admission: Admission, upstream: str | None = None) -> str:
+    """The ML-BOM of ``admission`` as indented JSON.
+
+    ``upstream`` is the model's own card, if it has one: its metadata (``pipeline_tag``, ``datasets``,
+    ``base_model``, ``model-index``) fills the model card's parameters, metrics and lineage.
+    """
+    metadata = _card_metadata(upstream)
+    model = _model(admission, metadata)
+    bom = Bom(serial_number=uuid.uuid5(_SERIAL_NAMESPACE, _identity(admission)))
+    bom.metadata.timestamp = admission.created
+    bom.metadata.component = model
+    bom.metadata.tools.components.add(
+        Component(type=ComponentType.APPLICATION, name="modelsteward", version=__version__)
+    )
+    document = json.loads(JsonV1Dot6(bom).output_as_string())
+    card = _model_card(admission, metadata)
+    if card:
+        document["metadata"]["component"]["modelCard"] = card
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _identity(admission: Admission) -> str:
+    return "\n".join(
+        (
+            admission.name,
+            str(admission.version),
+            admission.snapshot.manifest.digest,
+            admission.created.isoformat(),
+        )
+    )
+
+
+def _card_metadata(upstream: str | None) -> Mapping[str, Any]:
+    """The upstream card's metadata; none when there is no card or its YAML is unreadable (the model
+    card document says so; the BOM records only what it can read)."""
+    if upstream is None:
+        return {}
+    try:
+        return parse_card(upstream).metadata
+    except CardError:
+        return {}
+
+
+def _model(admission: Admission, metadata: Mapping[str, Any]) -> Component:
+    snapshot = admission.snapshot
+    manifest = snapshot.manifest
+    reference = f"{admission.name}@{admission.version if admission.version is not None else manifest.digest}"
+    return Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=admission.name,
+        version=None if admission.version is None else str(admission.version),
+        bom_ref=reference,
+        # The manifest digest is the model's content address: the SHA-256 of the manifest's canonical JSON.
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=manifest.digest.removeprefix("sha256:"))],
+        licenses=_licenses(admission),
+        purl=_purl(snapshot.source, snapshot.revision),
+        external_references=_source_references(snapshot.source, snapshot.revision),
+        properties=list(_properties(admission)),
+        pedigree=_pedigree(admission, metadata, reference),
+        components=[_file(entry, reference, manifest.shard_size) for entry in manifest.files],
+    )
+
+
+def _file(entry: FileEntry, parent: str, shard_size: int) -> Component:
+    if not entry.shards:
+        return Component(
+            type=ComponentType.FILE,
+            name=entry.path,
+            bom_ref=f"{parent}/file/{entry.path}",
+            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=entry.sha256)],
+        )
+    # A sharded file's manifest digest is not the SHA-256 of its bytes, so it is no CycloneDX hash.
+    return Component(
+        type=ComponentType.FILE,
+        name=entry.path,
+        bom_ref=f"{parent}/file/{entry.path}",
+        properties=[
+            Property(name=f"{PREFIX}sha256-of-shards", value=entry.sha256),
+            Property(name=f"{PREFIX}shard-size", value=str(shard_size)),
+            Property(name=f"{PREFIX}shards", value=str(len(entry.shards))),
+        ],
+    )
+
+
+def _licenses(admission: Admission) -> list[DisjunctiveLicense]:
+    """Each licence id the licence check found: by SPDX id where it is one, else by name."""
+    result = admission.assessment.get("license")
+    if result is None:
+        return []
+    licenses = []
+    for license_id in dict.fromkeys(str(i) for i in result.data.get("ids", ())):
+        spdx = fixup_id(license_id)
+        ack = LicenseAcknowledgement.DECLARED
+        licenses.append(
+            DisjunctiveLicense(name=license_id, acknowledgement=ack)
+            if spdx is None
+            else DisjunctiveLicense(id=spdx, acknowledgement=ack)
+        )
+    return licenses
+
+
+def _purl(source: str, revision: str | None) -> PackageURL | None:
+    """``pkg:huggingface/ORG/NAME@COMMIT`` for a Hugging Face source; other sources have no package URL."""
+    if not source.startswith("hf://"):
+        return None
+    repository, _, pinned = source.removeprefix("hf://").partition("@")
+    namespace, _, name = repository.rpartition("/")
+    return PackageURL(
+        type="huggingface", namespace=namespace or None, name=name, version=revision or pinned or None
+    )
+
+
+def _source_references(source: str, revision: str | None) -> list[ExternalReference]:
+    """Where the files came from: a version-controlled source is ``vcs``, anything else ``distribution``."""
+    if "://" in source:
+        url = source
+    elif Path(source).is_absolute():
+        url = Path(source).as_uri()
+    else:
+        return []
+    kind = ExternalReferenceType.DISTRIBUTION
+    if revision and not source.startswith("hf://"):
+        # A repository URL, without the ``@revision`` a pinned git source ends with; the comment pins it.
+        kind, url = ExternalReferenceType.VCS, url.removesuffix(f"@{revision}")
+    try:
+        uri = XsUri(url)
+    except InvalidUriException:
+        return []
+    comment = f"pinned at revision {revision}" if revision else "not version-controlled"
+    return [ExternalReference(type=kind, url=uri, comment=comment)]
+
+
+def _properties(admission: Admission) -> Iterator[Property]:
+    """The decision, and each check's outcome, as ``modelsteward:`` properties."""
+    decision = admission.decision
+    yield Property(name=f"{PREFIX}decision", value=decision.verdict.value)
+    for reason in decision.reasons:
+        text = f"{reason.verdict.value} {reason.rule} ({reason.check}): {reason.message}"
+        yield Property(name=f"{PREFIX}decision:reason", value=text)
+    yield Property(name=f"{PREFIX}policy", value=admission.policy)
+    yield Property(name=f"{PREFIX}source", value=admission.snapshot.source)
+    if admission.snapshot.revision:
+        yield Property(name=f"{PREFIX}revision", value=admission.snapshot.revision)
+    yield Property(name=f"{PREFIX}manifest-digest", value=admission.snapshot.manifest.digest)
+    for result in admission.assessment.results:
+        yield Property(name=f"{PREFIX}check:{result.check}", value=result.status.value)
+    license_result = admission.assessment.get("license")
+    if license_result is not None:
+        yield Property(name=f"{PREFIX}license:class", value=str(license_result.data.get("class", "unknown")))
+        for obligation in license_result.data.get("obligations", ()):
+            yield Property(name=f"{PREFIX}license:obligation", value=str(obligation["id"]))
+    security = admission.assessment.get("security")
+    if security is not None and security.data.get("highest"):
+        yield Property(name=f"{PREFIX}security:highest", value=str(security.data["highest"]))
+    integrity = admission.assessment.get("integrity")
+    if integrity is not None:
+        signature = integrity.data.get("upstream_signature") or {}
+        yield Property(
+            name=f"{PREFIX}integrity:upstream-signature", value=str(signature.get("status", "absent"))
+        )
+
+
+def _pedigree(admission: Admission, metadata: Mapping[str, Any], reference: str) -> Pedigree | None:
+    """Lineage: the registered model this one derives from, and the base models its card declares."""
+    ancestors = []
+    if admission.derived_from:
+        name, _, version = admission.derived_from.rpartition("@")
+        ancestors.append(
+            Component(
+                type=ComponentType.MACHINE_LEARNING_MODEL,
+                name=name or admission.derived_from,
+                version=version if name else None,
+                bom_ref=f"{reference}/derived-from/{admission.derived_from}",
+                properties=[Property(name=f"{PREFIX}lineage", value="registry")],
+            )
+        )
+    for base in _strings(metadata.get("base_model")):
+        ancestors.append(
+            Component(
+                type=ComponentType.MACHINE_LEARNING_MODEL,
+                name=base,
+                bom_ref=f"{reference}/base-model/{base}",
+                properties=[Property(name=f"{PREFIX}lineage", value="model card base_model")],
+            )
+        )
+    return Pedigree(ancestors=ancestors) if ancestors else None
+
+
+def _model_card(admission: Admission, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``modelCard`` object, with what the upstream card declares and what the documentation check saw."""
+    card: dict[str, Any] = {}
+    parameters: dict[str, Any] = {}
+    if isinstance(metadata.get("pipeline_tag"), str):
+        parameters["task"] = metadata["pipeline_tag"]
+    datasets = [{"type": "dataset", "name": name} for name in _strings(metadata.get("datasets"))]
+    if datasets:
+        parameters["datasets"] = datasets
+    if parameters:
+        card["modelParameters"] = parameters
+    metrics = list(_metrics(metadata.get("model-index")))
+    if metrics:
+        card["quantitativeAnalysis"] = {"performanceMetrics": metrics}
+    documentation = admission.assessment.get("documentation")
+    if documentation is not None:
+        properties = [
+            {"name": f"{PREFIX}documentation:card", "value": str(documentation.data.get("card") or "")}
+        ]
+        properties += [
+            {"name": f"{PREFIX}documentation:{section}", "value": "present" if present else "missing"}
+            for section, present in (documentation.data.get("sections") or {}).items()
+        ]
+        card["properties"] = properties
+    return card
+
+
+def _metrics(model_index: Any) -> Iterator[dict[str, str]]:
+    """Each metric of a Hugging Face ``model-index``, sliced by dataset and task; malformed parts skipped."""
+    for entry in _dicts(model_index):
+        for result in _dicts(entry.get("results")):
+            dataset, task = _mapping(result.get("dataset")), _mapping(result.get("task"))
+            where = [str(part) for part in (dataset.get("name"), task.get("type")) if part]
+            for metric in _dicts(result.get("metrics")):
+                if metric.get("type") is None or metric.get("value") is None:
+                    continue
+                measured = {"type": str(metric["type"]), "value": str(metric["value"])}
+                if where:
+                    measured["slice"] = " / ".join(where)
+                yield measured
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict[Any, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> list[str]:
+    """A card field that may be one string or a list of them (``datasets``, ``base_model``)."""
+    if isinstance(value, str):
+        return [value]
+    return (
+        list(dict.fromkeys(item for item in value if isinstance(item, str)))
+        if isinstance(value, list)
+        else []
+    )
