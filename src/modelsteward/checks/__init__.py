@@ -1,1 +1,18 @@
-"""Checks: one package per practice."""
+"""The checks of the gate: one package per practice, each a function of the snapshot and its context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What a check may use beyond the snapshot itself; everything comes in through here."""
+
+    allowed_globals: frozenset[str] = frozenset()
+    """``module:name`` pairs a reviewer has checked, which pickles may call (from the policy)."""
+    jobs: int | None = None
+    """Worker processes or threads; None means one per core."""
+
+
+__all__ = ["CheckContext"]

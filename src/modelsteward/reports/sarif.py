@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from modelsteward import __version__
 from modelsteward.checks.security import ScanReport
-from modelsteward.core import Finding, Severity
+from modelsteward.core import CheckResult, Finding, Manifest, Severity
 from modelsteward.core.rules import Catalogue, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -75,16 +76,33 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 
 def render(report: ScanReport, catalogue: Catalogue) -> str:
     """A SARIF 2.1.0 log; files not fully scanned appear as tool execution notifications."""
+    incomplete = [(file.path, reason) for file in report.files for reason in file.incomplete]
+    return _log(report.findings, [file.path for file in report.files], incomplete, catalogue)
+
+
+def render_check(result: CheckResult, manifest: Manifest, catalogue: Catalogue) -> str:
+    """The SARIF log of the gate's security check over a snapshot's files."""
+    incomplete = [
+        (entry["path"], reason) for entry in result.data["incomplete"] for reason in entry["reasons"]
+    ]
+    return _log(result.findings, [file.path for file in manifest.files], incomplete, catalogue)
+
+
+def _log(
+    findings: Sequence[Finding],
+    artifacts: Sequence[str],
+    incomplete: Sequence[tuple[str, str]],
+    catalogue: Catalogue,
+) -> str:
     rules = list(catalogue.values())
     index = {rule.id: i for i, rule in enumerate(rules)}
     notifications = [
         {
             "level": "warning",
             "message": {"text": f"not fully scanned: {reason}"},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": file.path}}}],
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}}}],
         }
-        for file in report.files
-        for reason in file.incomplete
+        for path, reason in incomplete
     ]
     log = {
         "$schema": SCHEMA,
@@ -105,8 +123,8 @@ def render(report: ScanReport, catalogue: Catalogue) -> str:
                         "toolExecutionNotifications": notifications,
                     }
                 ],
-                "artifacts": [{"location": {"uri": file.path}} for file in report.files],
-                "results": [_result(f, index) for f in report.findings],
+                "artifacts": [{"location": {"uri": path}} for path in artifacts],
+                "results": [_result(f, index) for f in findings],
             }
         ],
     }
