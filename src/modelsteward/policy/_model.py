@@ -1,0 +1,296 @@
+"""The policy file's schema: what an enterprise approves, sends to review and rejects.
+
+Every field has a default, and the defaults are the built-in policy (:func:`default_policy`): a
+policy file states only where it differs. A section written in part keeps the defaults of the
+fields it leaves out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    PrivateAttr,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from modelsteward.checks.documentation import Section
+from modelsteward.core import Severity
+
+LicenseClass = Literal[
+    "permissive",
+    "weak-copyleft",
+    "strong-copyleft",
+    "no-derivatives",
+    "non-commercial",
+    "responsible-ai",
+    "vendor-community",
+]
+"""The licence classes a policy can list (``unknown`` has a rule of its own: ``license.unknown``)."""
+LICENSE_CLASSES: tuple[str, ...] = get_args(LicenseClass)
+
+CheckName = Literal["security", "integrity", "license", "documentation"]
+"""The checks whose results the policy judges."""
+CHECKS: tuple[CheckName, ...] = get_args(CheckName)
+
+Escalation = Literal["review", "reject"]
+"""What a rule that never approves does: send the model to a person, or reject it."""
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+_LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+_-]*")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_IDENTIFIER_PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
+_GLOBAL = re.compile(rf"{_IDENTIFIER_PATH}:{_IDENTIFIER_PATH}")
+
+
+def _invalid(message: str, **context: object) -> PydanticCustomError:
+    """An error whose message follows the field's dotted path (``license.allow[2] must ...``)."""
+    return PydanticCustomError("policy", message, context or None)
+
+
+def _severity(value: object) -> object:
+    if value is None or isinstance(value, Severity):
+        return value
+    if isinstance(value, str) and value.strip().upper() in Severity.__members__:
+        return Severity.parse(value)
+    raise _invalid(f"must be one of {', '.join(s.label for s in Severity)}, or null for no limit")
+
+
+SeverityLimit = Annotated[
+    Severity | None,
+    BeforeValidator(_severity),
+    PlainSerializer(lambda s: None if s is None else s.label),
+    WithJsonSchema({"enum": [*(s.label for s in Severity), None]}),
+]
+
+
+def _license_entry(value: str) -> str:
+    entry = value.strip().lower()
+    if entry == "unknown":
+        raise _invalid("must not be unknown: an unidentified licence is judged by license.unknown")
+    if entry in LICENSE_CLASSES:
+        return entry
+    near = difflib.get_close_matches(entry, LICENSE_CLASSES, n=1, cutoff=0.8)
+    if near:
+        raise _invalid(f"is not a licence class; did you mean {near[0]}?")
+    if not _LICENSE_ID.fullmatch(entry):
+        raise _invalid(f"must be a licence class ({', '.join(LICENSE_CLASSES)}) or an id such as apache-2.0")
+    return entry
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise _invalid("must be an obligation id: lower-case words joined by hyphens, such as attribution")
+    return value
+
+
+def _global(value: str) -> str:
+    if not _GLOBAL.fullmatch(value):
+        raise _invalid("must be MODULE:NAME, such as mypkg.layers:Block")
+    return value
+
+
+def _name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise _invalid("must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return value
+
+
+LicenseEntry = Annotated[StrictStr, AfterValidator(_license_entry)]
+ObligationId = Annotated[StrictStr, AfterValidator(_slug)]
+GlobalName = Annotated[StrictStr, AfterValidator(_global)]
+
+
+class LicenseRules(BaseModel):
+    """Which licences approve, go to review or reject, by class or by id."""
+
+    model_config = _CONFIG
+
+    allow: tuple[LicenseEntry, ...] = ("permissive",)
+    """Licence classes or ids approved."""
+    review: tuple[LicenseEntry, ...] = ()
+    """Licence classes or ids a person decides on. A class listed nowhere is reviewed too."""
+    deny: tuple[LicenseEntry, ...] = ()
+    """Licence classes or ids rejected. An id rule beats a class rule."""
+    unknown: Escalation = "review"
+    """A licence that could not be identified: never approved."""
+    conflict: Escalation = "review"
+    """A card and a licence file that name different licences: never approved."""
+
+    @model_validator(mode="after")
+    def _one_rule_each(self) -> LicenseRules:
+        seen: dict[str, str] = {}
+        clashes: list[str] = []
+        at: tuple[str, int] | None = None
+        for key in ("allow", "review", "deny"):
+            for index, entry in enumerate(getattr(self, key)):
+                if entry not in seen:
+                    seen[entry] = key
+                    continue
+                default = "" if seen[entry] in self.model_fields_set else " by default"
+                clashes.append(f"{entry} is also in license.{seen[entry]}{default}")
+                at = at or (key, index)
+        if at is not None:
+            message = f"must give each class or id one rule: {'; '.join(clashes)}"
+            raise _invalid(message, at=at, got=getattr(self, at[0])[at[1]])
+        return self
+
+    def rule_for(self, entry: str) -> Literal["allow", "review", "deny"] | None:
+        """The list that names ``entry`` (a class or an id, compared case-insensitively), if any."""
+        entry = entry.lower()
+        if entry in self.allow:
+            return "allow"
+        if entry in self.review:
+            return "review"
+        if entry in self.deny:
+            return "deny"
+        return None
+
+
+class ObligationRules(BaseModel):
+    """Licence obligations the enterprise takes on without asking a person."""
+
+    model_config = _CONFIG
+
+    accept: tuple[ObligationId, ...] = ("attribution", "notice")
+    """Obligation ids (from the licence table, such as attribution, notice, share-alike,
+    user-threshold) accepted; a licence with any other obligation goes to review."""
+
+
+class SeverityLimits(BaseModel):
+    """A finding severity per check; null means no limit for that check."""
+
+    model_config = _CONFIG
+
+    security: SeverityLimit = None
+    """Findings of the security scan of every file."""
+    integrity: SeverityLimit = None
+    """Findings about the upstream signature."""
+    license: SeverityLimit = None
+    """Findings of the licence check, whose licences the license section judges."""
+    documentation: SeverityLimit = None
+    """Findings of the model card check, whose sections the documentation section judges."""
+
+    def limit(self, check: str) -> Severity | None:
+        """The limit for ``check``, or None when there is none (or the policy knows no such check)."""
+        value = getattr(self, check) if check in CHECKS else None
+        return value if isinstance(value, Severity) else None
+
+
+class ReviewAbove(SeverityLimits):
+    """Per check, the highest finding severity approved without review; anything above is reviewed."""
+
+    security: SeverityLimit = Severity.LOW
+    """Findings of the security scan of every file."""
+    integrity: SeverityLimit = Severity.INFO
+    """Findings about the upstream signature."""
+
+
+class RejectFrom(SeverityLimits):
+    """Per check, the lowest finding severity that rejects the model."""
+
+    security: SeverityLimit = Severity.HIGH
+    """Findings of the security scan of every file."""
+    integrity: SeverityLimit = Severity.CRITICAL
+    """Findings about the upstream signature."""
+
+
+class SecurityRules(BaseModel):
+    """How the security scan is run and judged beyond finding severities."""
+
+    model_config = _CONFIG
+
+    on_incomplete: Escalation = "review"
+    """A file that could not be fully scanned is never clean."""
+    allowed_globals: tuple[GlobalName, ...] = ()
+    """``module:name`` pairs a reviewer has checked, which pickles may call (the model's own
+    classes). Dangerous families stay critical whatever is listed here."""
+
+
+class IntegrityRules(BaseModel):
+    """What the policy asks of the publisher's signature."""
+
+    model_config = _CONFIG
+
+    signature: Literal["optional", "required", "verified"] = "optional"
+    """optional: none is needed; required: an absent signature goes to review; verified: anything
+    but a signature verified against a trusted key goes to review. A signature whose digests do not
+    match the files rejects at every level; an unreadable one is reviewed."""
+
+
+class DocumentationRules(BaseModel):
+    """What the model card must say."""
+
+    model_config = _CONFIG
+
+    require_card: StrictBool = True
+    """A model without a model card (README.md) goes to on_missing."""
+    require: tuple[Section, ...] = ("intended_use",)
+    """Sections the card must fill in: intended_use, limitations, training_data, evaluation."""
+    on_missing: Escalation = "review"
+    """What a missing card or required section does."""
+
+
+class Policy(BaseModel):
+    """An enterprise's rules for adopting a model, as written in a policy file."""
+
+    model_config = _CONFIG
+
+    version: Literal[1]
+    """The version of this schema."""
+    name: Annotated[StrictStr, AfterValidator(_name)]
+    """A short name, recorded with every decision next to the policy's digest."""
+    description: StrictStr = ""
+    """What the policy is for and who owns it."""
+    require_checks: tuple[CheckName, ...] = CHECKS
+    """Checks that must have run and finished; one missing or skipped goes to review."""
+    on_check_error: Escalation = "review"
+    """A check that could not finish (status error) is never a pass."""
+    license: LicenseRules = LicenseRules()
+    obligations: ObligationRules = ObligationRules()
+    max_severity: ReviewAbove = ReviewAbove()
+    reject_severity: RejectFrom = RejectFrom()
+    security: SecurityRules = SecurityRules()
+    integrity: IntegrityRules = IntegrityRules()
+    documentation: DocumentationRules = DocumentationRules()
+
+    _digest: str = PrivateAttr(default="")
+
+    @property
+    def digest(self) -> str:
+        """``sha256:<hex>`` of the policy file's bytes (of the canonical JSON for the built-in one)."""
+        return self._digest
+
+    @model_validator(mode="after")
+    def _reject_above_review(self) -> Policy:
+        for check in CHECKS:
+            review, reject = self.max_severity.limit(check), self.reject_severity.limit(check)
+            if review is None or reject is None or reject > review:
+                continue
+            # Point at the limit the file wrote: the other may be a default the author never saw.
+            if check in self.reject_severity.model_fields_set:
+                raise _invalid(
+                    f"must be above max_severity.{check} ({review.label}): a finding cannot be both "
+                    "approved and rejected",
+                    at=("reject_severity", check),
+                    got=reject.label,
+                )
+            raise _invalid(
+                f"must be below reject_severity.{check} ({reject.label} by default): a finding cannot be "
+                f"both approved and rejected; lower it or set reject_severity.{check}",
+                at=("max_severity", check),
+                got=review.label,
+            )
+        return self

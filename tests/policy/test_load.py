@@ -1,0 +1,312 @@
+"""Policy files: the schema, every error at its line and column, the default and the example."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from modelsteward.core import Severity
+from modelsteward.policy import (
+    Policy,
+    PolicyError,
+    default_policy,
+    load_policy,
+    parse_policy,
+    policy_json_schema,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "policy.yaml"
+HEAD = "version: 1\nname: acme\n"
+EMPTY = "the policy is empty; it needs at least version: 1 and a name"
+
+
+def errors(text: str) -> list[str]:
+    """Every error line for the policy ``text`` in a file named policy.yaml."""
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text, filename="policy.yaml")
+    return str(caught.value).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "max_severity:\n  security: severe\n",
+            "policy.yaml:4:13: max_severity.security must be one of info, low, medium, high, critical, "
+            'or null for no limit (got "severe")',
+            id="bad-severity",
+        ),
+        pytest.param(
+            "license:\n  allow: permissive\n",
+            'policy.yaml:4:10: license.allow must be a list (got "permissive")',
+            id="wrong-type",
+        ),
+        pytest.param(
+            "license:\n  allow: [permissive]\n  alow: [mit]\n",
+            "policy.yaml:5:3: license.alow is not a policy key (did you mean allow?); "
+            "the keys of license are allow, review, deny, unknown, conflict",
+            id="unknown-key",
+        ),
+        pytest.param(
+            "colour: blue\n",
+            "policy.yaml:3:1: colour is not a policy key; the top-level keys are version, name, description, "
+            "require_checks, on_check_error, license, obligations, max_severity, reject_severity, security, "
+            "integrity, documentation",
+            id="unknown-top-level-key",
+        ),
+        pytest.param(
+            "license:\n  deny: [mit, non-comercial]\n",
+            "policy.yaml:4:15: license.deny[1] is not a licence class; did you mean non-commercial? "
+            '(got "non-comercial")',
+            id="bad-class",
+        ),
+        pytest.param(
+            "license:\n  review: [unknown]\n",
+            "policy.yaml:4:12: license.review[0] must not be unknown: an unidentified licence is judged by "
+            'license.unknown (got "unknown")',
+            id="unknown-is-not-listed",
+        ),
+        pytest.param(
+            "license:\n  allow: [apache-2.0]\n  deny: [Apache-2.0]\n",
+            "policy.yaml:5:10: license.deny[0] must give each class or id one rule: apache-2.0 is also in "
+            'license.allow (got "apache-2.0")',
+            id="two-rules",
+        ),
+        pytest.param(
+            "license:\n  deny: [permissive]\n",
+            "policy.yaml:4:10: license.deny[0] must give each class or id one rule: permissive is also in "
+            'license.allow by default (got "permissive")',
+            id="two-rules-with-a-default",
+        ),
+        pytest.param(
+            "license:\n  unknown: allow\n",
+            'policy.yaml:4:12: license.unknown must be one of review, reject (got "allow")',
+            id="unknown-never-approves",
+        ),
+        pytest.param(
+            "reject_severity:\n  security: low\n",
+            "policy.yaml:4:13: reject_severity.security must be above max_severity.security (low): a finding "
+            'cannot be both approved and rejected (got "low")',
+            id="reject-not-above-review",
+        ),
+        pytest.param(
+            "max_severity: {security: critical}\n",
+            "policy.yaml:3:26: max_severity.security must be below reject_severity.security "
+            "(high by default): a finding cannot be both approved and rejected; lower it or set "
+            'reject_severity.security (got "critical")',
+            id="review-not-below-default-reject",
+        ),
+        pytest.param(
+            "documentation:\n  require: [intended_use, usage]\n",
+            "policy.yaml:4:27: documentation.require[1] must be one of intended_use, limitations, "
+            'training_data, evaluation (got "usage")',
+            id="bad-section",
+        ),
+        pytest.param(
+            "documentation:\n  require_card: yes please\n",
+            'policy.yaml:4:17: documentation.require_card must be true or false (got "yes please")',
+            id="bad-bool",
+        ),
+        pytest.param(
+            "security:\n  allowed_globals: [os.system]\n",
+            "policy.yaml:4:21: security.allowed_globals[0] must be MODULE:NAME, such as mypkg.layers:Block "
+            '(got "os.system")',
+            id="bad-global",
+        ),
+        pytest.param(
+            "obligations:\n  accept: [Attribution!]\n",
+            "policy.yaml:4:12: obligations.accept[0] must be an obligation id: lower-case words joined by "
+            'hyphens, such as attribution (got "Attribution!")',
+            id="bad-obligation",
+        ),
+        pytest.param(
+            "license:\n  allow: [mit]\n  allow: [isc]\n",
+            "policy.yaml:5:3: license.allow is given twice (first on line 4)",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "require_checks: [security, sandbox]\n",
+            "policy.yaml:3:28: require_checks[1] must be one of security, integrity, license, documentation "
+            '(got "sandbox")',
+            id="bad-check",
+        ),
+        pytest.param(
+            "1: 2\n",
+            "policy.yaml:3:1: the policy has a key that is not text (got 1)",
+            id="key-not-text",
+        ),
+        pytest.param(
+            "description: 2024-01-01\n",
+            "policy.yaml:3:14: description must be text (got 2024-01-01)",
+            id="date-not-text",
+        ),
+        pytest.param(
+            "integrity: null\n",
+            "policy.yaml:3:12: integrity must be a mapping of keys to values (got null)",
+            id="null-section",
+        ),
+    ],
+)
+def test_each_error_names_its_location_and_what_would_be_right(body: str, expected: str) -> None:
+    assert errors(HEAD + body) == [expected]
+
+
+def test_the_head_is_checked_too() -> None:
+    assert errors("version: 2\nname: acme corp\n") == [
+        "policy.yaml:1:10: version must be 1 (got 2)",
+        "policy.yaml:2:7: name must be letters, digits, '.', '_' or '-', starting with a letter or digit "
+        '(got "acme corp")',
+    ]
+    assert errors("license: {}\n") == [
+        "policy.yaml:1:1: version is required",
+        "policy.yaml:1:1: name is required",
+    ]
+
+
+def test_every_error_is_reported_at_once_in_file_order() -> None:
+    found = errors(
+        "version: 1\n"
+        "name: acme\n"
+        "license:\n"
+        "  allow: [permisive]\n"
+        "max_severity: {security: severe}\n"
+        "security:\n"
+        "  on_incomplete: ignore\n"
+        "extra: 1\n"
+    )
+    assert [line.split(": ", 1)[0] for line in found] == [
+        "policy.yaml:4:11",
+        "policy.yaml:5:26",
+        "policy.yaml:7:18",
+        "policy.yaml:8:1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "policy.yaml:1:1: the policy is empty; it needs at least version: 1 and a name"),
+        (
+            "# only a comment\n",
+            "policy.yaml:1:1: the policy is empty; it needs at least version: 1 and a name",
+        ),
+        ("- version: 1\n", "policy.yaml:1:1: the policy must be a mapping of keys to values (got a list)"),
+        (
+            "version: 1\nname: acme\nlicense:\n  allow: [mit\n",
+            "policy.yaml:5:1: YAML syntax error: while parsing a flow sequence: expected ',' or ']', "
+            "but got '<stream end>'",
+        ),
+        (
+            "version: 1\nname: acme\n  license: x\n",
+            "policy.yaml:3:10: YAML syntax error: mapping values are not allowed here",
+        ),
+    ],
+)
+def test_empty_odd_and_broken_files(text: str, expected: str) -> None:
+    assert errors(text) == [expected]
+
+
+def test_load_policy_digests_the_file_bytes(tmp_path: Path) -> None:
+    data = (HEAD + "description: Ünïcode is fine\n").encode()
+    (tmp_path / "p.yaml").write_bytes(data)
+    policy = load_policy(tmp_path / "p.yaml")
+    assert policy.name == "acme"
+    assert policy.digest == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert parse_policy(data.decode(), filename="p.yaml").digest == policy.digest
+
+
+def test_load_policy_errors_for_missing_and_non_utf8_files(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as missing:
+        load_policy(tmp_path / "nope.yaml")
+    assert str(missing.value) == f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
+    assert missing.value.issues[0].line is None
+    (tmp_path / "latin.yaml").write_bytes(b"version: 1\nname: caf\xe9\n")
+    with pytest.raises(PolicyError) as latin:
+        load_policy(tmp_path / "latin.yaml")
+    assert str(latin.value) == f"{tmp_path / 'latin.yaml'}:2:10: the file is not UTF-8 text"
+
+
+def test_the_default_policy_is_the_documented_one() -> None:
+    policy = default_policy()
+    assert (policy.version, policy.name) == (1, "default")
+    assert policy.require_checks == ("security", "integrity", "license", "documentation")
+    assert policy.on_check_error == "review"
+    assert (policy.license.allow, policy.license.review, policy.license.deny) == (("permissive",), (), ())
+    assert (policy.license.unknown, policy.license.conflict) == ("review", "review")
+    assert policy.obligations.accept == ("attribution", "notice")
+    assert policy.max_severity.limit("security") is Severity.LOW
+    assert policy.max_severity.limit("integrity") is Severity.INFO
+    assert policy.max_severity.limit("license") is None
+    assert policy.reject_severity.limit("security") is Severity.HIGH
+    assert policy.reject_severity.limit("integrity") is Severity.CRITICAL
+    assert policy.reject_severity.limit("documentation") is None
+    assert (policy.security.on_incomplete, policy.security.allowed_globals) == ("review", ())
+    assert policy.integrity.signature == "optional"
+    assert policy.documentation.require_card is True
+    assert policy.documentation.require == ("intended_use",)
+    assert policy.documentation.on_missing == "review"
+    # Its digest is that of its canonical JSON: it changes exactly when a default does.
+    canonical = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    assert policy.digest == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_minimal_file_is_the_default_policy_under_its_own_name() -> None:
+    minimal = parse_policy(HEAD, filename="policy.yaml")
+    assert minimal.model_dump(exclude={"name"}) == default_policy().model_dump(exclude={"name"})
+
+
+def test_a_section_written_in_part_keeps_the_other_defaults() -> None:
+    policy = parse_policy(
+        HEAD + "license: {deny: [agpl-3.0]}\nmax_severity: {security: Medium}\n", filename="p"
+    )
+    assert policy.license.allow == ("permissive",)
+    assert policy.license.deny == ("agpl-3.0",)
+    assert policy.max_severity.limit("security") is Severity.MEDIUM
+    assert policy.max_severity.limit("integrity") is Severity.INFO
+
+
+def test_licence_ids_are_compared_case_insensitively() -> None:
+    policy = parse_policy(HEAD + "license: {allow: [Apache-2.0, permissive]}\n", filename="p")
+    assert policy.license.allow == ("apache-2.0", "permissive")
+    assert policy.license.rule_for("APACHE-2.0") == "allow"
+    assert policy.license.rule_for("mit") is None
+
+
+def test_a_null_limit_means_no_limit() -> None:
+    policy = parse_policy(HEAD + "max_severity: {security: null}\n", filename="p")
+    assert policy.max_severity.limit("security") is None
+
+
+def test_the_policy_is_immutable() -> None:
+    policy = default_policy()
+    with pytest.raises(ValueError, match="frozen"):
+        policy.name = "other"
+
+
+def test_the_example_policy_loads_and_says_what_it_differs_in() -> None:
+    policy = load_policy(EXAMPLE)
+    assert policy.name == "acme-default"
+    assert policy.license.deny == ("strong-copyleft", "non-commercial", "no-derivatives", "agpl-3.0")
+    assert policy.documentation.require == ("intended_use", "limitations")
+    assert policy.digest == "sha256:" + hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    # Every key is commented: the example is meant to be read before it is copied.
+    top_level = [line for line in EXAMPLE.read_text().splitlines() if line and line[0].isalpha()]
+    assert {line.split(":")[0] for line in top_level} == set(Policy.model_fields)
+
+
+def test_the_json_schema_accepts_the_example_and_rejects_what_the_loader_rejects() -> None:
+    schema = policy_json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    example = yaml.safe_load(EXAMPLE.read_text())
+    assert list(validator.iter_errors(example)) == []
+    bad = {**example, "max_severity": {"security": "severe"}, "colour": "blue"}
+    assert len(list(validator.iter_errors(bad))) == 2
+    assert schema["$defs"]["ReviewAbove"]["description"].startswith("Per check, the highest")
+    assert "an id rule beats a class rule" in json.dumps(schema).lower()
