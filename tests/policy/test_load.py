@@ -10,8 +10,10 @@ import jsonschema
 import pytest
 import yaml
 
+from modelsteward.checks.license import LicenseClass, load_table
 from modelsteward.core import Severity
 from modelsteward.policy import (
+    LICENSE_CLASSES,
     Policy,
     PolicyError,
     default_policy,
@@ -65,6 +67,31 @@ def errors(text: str) -> list[str]:
             "policy.yaml:4:15: license.deny[1] is not a licence class; did you mean non-commercial? "
             '(got "non-comercial")',
             id="bad-class",
+        ),
+        pytest.param(
+            "license:\n  deny: [mit, gpl3.0]\n",
+            "policy.yaml:4:15: license.deny[1] is not a licence class or an id the licence table knows; "
+            'did you mean gpl-3.0? (got "gpl3.0")',
+            id="unknown-licence-id",
+        ),
+        pytest.param(
+            "license: {review: [llama3.5]}\n",
+            "policy.yaml:3:20: license.review[0] is not a licence class or an id the licence table knows; "
+            'did you mean llama3.3? (got "llama3.5")',
+            id="unknown-licence-version",
+        ),
+        pytest.param(
+            "license:\n  allow: [acme-eula]\n",
+            "policy.yaml:4:11: license.allow[0] must be a licence class (permissive, weak-copyleft, "
+            "responsible-ai, vendor-community, strong-copyleft, no-derivatives, non-commercial) or an id the "
+            'licence table knows, such as apache-2.0 (got "acme-eula")',
+            id="unknown-licence-id-nothing-close",
+        ),
+        pytest.param(
+            "license:\n  allow: [apache-2.0]\n  deny: [Apache License 2.0]\n",
+            "policy.yaml:5:10: license.deny[0] must give each class or id one rule: apache-2.0 is also in "
+            'license.allow (got "apache-2.0")',
+            id="two-rules-by-two-names",
         ),
         pytest.param(
             "license:\n  review: [unknown]\n",
@@ -126,6 +153,12 @@ def errors(text: str) -> list[str]:
             id="bad-obligation",
         ),
         pytest.param(
+            "obligations:\n  accept: [attribution, user-treshold]\n",
+            "policy.yaml:4:25: obligations.accept[1] is not an obligation the licence table defines; "
+            'did you mean user-threshold? (got "user-treshold")',
+            id="unknown-obligation",
+        ),
+        pytest.param(
             "license:\n  allow: [mit]\n  allow: [isc]\n",
             "policy.yaml:5:3: license.allow is given twice (first on line 4)",
             id="duplicate-key",
@@ -155,6 +188,34 @@ def errors(text: str) -> list[str]:
 )
 def test_each_error_names_its_location_and_what_would_be_right(body: str, expected: str) -> None:
     assert errors(HEAD + body) == [expected]
+
+
+def test_an_obligation_nothing_is_close_to_gets_the_list_of_those_defined() -> None:
+    defined = ", ".join(sorted(load_table().obligations))
+    assert errors(HEAD + "obligations: {accept: [coffee]}\n") == [
+        "policy.yaml:3:24: obligations.accept[0] is not an obligation the licence table defines; the table "
+        f'defines {defined} (got "coffee")'
+    ]
+
+
+def test_licences_are_named_by_their_table_ids_whatever_name_the_policy_gives() -> None:
+    policy = parse_policy(
+        HEAD + "license: {deny: [GPL-3.0-only, llama-3.1, MIT License, other]}\n", filename="p"
+    )
+    assert policy.license.deny == ("gpl-3.0", "llama3.1", "mit", "other")
+    assert policy.license.rule_for("llama3.1") == "deny"
+
+
+def test_the_classes_a_policy_lists_are_the_licence_tables() -> None:
+    assert {*LICENSE_CLASSES, "unknown"} == {c.value for c in LicenseClass}
+    for licence_class in LICENSE_CLASSES:
+        assert parse_policy(
+            HEAD + f"license: {{allow: [{licence_class}]}}\n", filename="p"
+        ).license.allow == (licence_class,)
+
+
+def test_the_default_obligations_are_the_licence_tables() -> None:
+    assert set(default_policy().obligations.accept) <= set(load_table().obligations)
 
 
 def test_the_head_is_checked_too() -> None:

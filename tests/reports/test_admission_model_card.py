@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 import yaml
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
 from modelsteward.core import Finding, Reason, Severity, Verdict
-from modelsteward.reports.model_card import BEGIN, END, CardError, parse_card, render_model_card
+from modelsteward.formats.model_card import parse_card
+from modelsteward.reports.model_card import BEGIN, END, render_model_card
 from tests.reports.admission_fixture import build_admission, license_result, security_result
 
 _FRONT_MATTER = """\
@@ -158,6 +158,25 @@ def test_unreadable_upstream_metadata_is_kept_as_is_and_reported() -> None:
     assert "- **Upstream metadata:** kept as it is, but unreadable: README.md:3:12:" in _our_section(card)
 
 
+def test_metadata_never_closed_is_kept_as_is_and_reported() -> None:
+    upstream = "---\nlicense: mit\n# Card\n"
+
+    card = render_model_card(build_admission(), upstream)
+
+    assert card.startswith(upstream)
+    assert "README.md:1:1: the metadata block opened by \\`---\\` is never closed" in _our_section(card)
+
+
+def test_empty_upstream_metadata_stays_empty_when_there_is_nothing_to_add() -> None:
+    unknown = license_result(licenses=[("acme-eula", "LICENSE")], license_class="unknown", known=False)
+    upstream = "---\n---\n# Card\n"
+
+    card = render_model_card(build_admission(results=(unknown,)), upstream)
+
+    assert card.startswith(upstream)
+    assert parse_card(card).front_matter == ""
+
+
 def test_a_card_we_completed_before_has_its_old_section_replaced() -> None:
     parent = build_admission(name="base-encoder", version=2)
     child = build_admission(files={"model.safetensors": b"fine-tuned"}, derived_from="base-encoder@2")
@@ -183,27 +202,3 @@ def test_text_from_the_model_is_inert_markdown() -> None:
     assert re.findall(r"(?<!\\)<[^ ]*", card) == ["<!--", "<!--"]
     assert r"\<script\>alert(1)\</script\> \| \*x\* \[l\](u)" in card
     assert "Evidence: ``a`b``" in card
-
-
-@pytest.mark.parametrize(
-    ("text", "where"),
-    [
-        ("---\nlicense: mit\nbad: value: other\n---\nbody", "README.md:3:11:"),
-        ("\n\n---\nlicense: mit\nbad: value: other\n---\nbody", "README.md:5:11:"),
-        ("---\n- a\n- b\n---\n", "README.md:2:1: the card's metadata must be a mapping (got a list)"),
-    ],
-)
-def test_parse_card_names_the_line_and_column_of_bad_metadata(text: str, where: str) -> None:
-    with pytest.raises(CardError) as error:
-        parse_card(text)
-
-    assert str(error.value).startswith(where)
-
-
-def test_parse_card_splits_like_the_hub() -> None:
-    crlf = "---\r\nlicense: mit\r\n---\r\nbody\r\n"
-
-    assert parse_card(crlf).metadata == {"license": "mit"}
-    assert parse_card(crlf).body == "body\r\n"
-    assert parse_card("no metadata\n---\nx: 1\n---\n").metadata == {}
-    assert parse_card("---\n---\nbody").metadata == {}

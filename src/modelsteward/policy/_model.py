@@ -26,19 +26,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from modelsteward.checks.documentation import Section
+from modelsteward.checks.license import LicenseClass, LicenseTable, load_table
 from modelsteward.core import Severity
 
-LicenseClass = Literal[
-    "permissive",
-    "weak-copyleft",
-    "strong-copyleft",
-    "no-derivatives",
-    "non-commercial",
-    "responsible-ai",
-    "vendor-community",
-]
+LICENSE_CLASSES: tuple[str, ...] = tuple(c.value for c in LicenseClass if c is not LicenseClass.UNKNOWN)
 """The licence classes a policy can list (``unknown`` has a rule of its own: ``license.unknown``)."""
-LICENSE_CLASSES: tuple[str, ...] = get_args(LicenseClass)
 
 CheckName = Literal["security", "integrity", "license", "documentation"]
 """The checks whose results the policy judges."""
@@ -48,7 +40,6 @@ Escalation = Literal["review", "reject"]
 """What a rule that never approves does: send the model to a person, or reject it."""
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-_LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+_-]*")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _IDENTIFIER_PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
@@ -77,23 +68,53 @@ SeverityLimit = Annotated[
 
 
 def _license_entry(value: str) -> str:
+    """A licence class, or the table id of the licence ``value`` names (by id, SPDX id or alias)."""
     entry = value.strip().lower()
     if entry == "unknown":
         raise _invalid("must not be unknown: an unidentified licence is judged by license.unknown")
     if entry in LICENSE_CLASSES:
         return entry
+    table = load_table()
+    known = table.resolve(entry)
+    if known is not None:
+        return known.id
     near = difflib.get_close_matches(entry, LICENSE_CLASSES, n=1, cutoff=0.8)
     if near:
         raise _invalid(f"is not a licence class; did you mean {near[0]}?")
-    if not _LICENSE_ID.fullmatch(entry):
-        raise _invalid(f"must be a licence class ({', '.join(LICENSE_CLASSES)}) or an id such as apache-2.0")
-    return entry
+    names = _licence_names(table)
+    near = difflib.get_close_matches(entry, list(names), n=1)
+    if near:
+        raise _invalid(
+            f"is not a licence class or an id the licence table knows; did you mean {names[near[0]]}?"
+        )
+    raise _invalid(
+        f"must be a licence class ({', '.join(LICENSE_CLASSES)}) or an id the licence table knows, "
+        "such as apache-2.0"
+    )
 
 
-def _slug(value: str) -> str:
+def _licence_names(table: LicenseTable) -> dict[str, str]:
+    """The names a suggestion can come from, lower case, each with the class or id it stands for: the
+    classes and the names of every licence the table can judge."""
+    names = {name: name for name in LICENSE_CLASSES}
+    for entry in table.values():
+        if entry.known:
+            for name in (entry.id, entry.spdx, *entry.aliases):
+                if name:
+                    names.setdefault(name.lower(), entry.id)
+    return names
+
+
+def _obligation(value: str) -> str:
+    """An obligation id of the licence table."""
     if not _SLUG.fullmatch(value):
         raise _invalid("must be an obligation id: lower-case words joined by hyphens, such as attribution")
-    return value
+    defined = sorted(load_table().obligations)
+    if value in defined:
+        return value
+    near = difflib.get_close_matches(value, defined, n=1)
+    hint = f"did you mean {near[0]}?" if near else f"the table defines {', '.join(defined)}"
+    raise _invalid(f"is not an obligation the licence table defines; {hint}")
 
 
 def _global(value: str) -> str:
@@ -109,7 +130,7 @@ def _name(value: str) -> str:
 
 
 LicenseEntry = Annotated[StrictStr, AfterValidator(_license_entry)]
-ObligationId = Annotated[StrictStr, AfterValidator(_slug)]
+ObligationId = Annotated[StrictStr, AfterValidator(_obligation)]
 GlobalName = Annotated[StrictStr, AfterValidator(_global)]
 
 
@@ -119,7 +140,8 @@ class LicenseRules(BaseModel):
     model_config = _CONFIG
 
     allow: tuple[LicenseEntry, ...] = ("permissive",)
-    """Licence classes or ids approved."""
+    """Licence classes or ids approved. An id is a licence table id, or any name the table knows for
+    one (an SPDX id, an alias, in any case), which stands for that id."""
     review: tuple[LicenseEntry, ...] = ()
     """Licence classes or ids a person decides on. A class listed nowhere is reviewed too."""
     deny: tuple[LicenseEntry, ...] = ()

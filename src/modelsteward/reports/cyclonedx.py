@@ -32,7 +32,7 @@ from packageurl import PackageURL
 
 from modelsteward import __version__
 from modelsteward.core import Admission, FileEntry
-from modelsteward.reports.model_card import CardError, parse_card
+from modelsteward.formats.model_card import CardError, parse_card
 
 PREFIX = "modelsteward:"
 """The namespace of every property ModelSteward adds."""

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from modelsteward.core import Admission, CheckResult
+from modelsteward.formats.model_card import Card, CardError, parse_card
+
+# CardError and parse_card are re-exported for reports.cyclonedx, which reads the same upstream card.
+__all__ = ["BEGIN", "END", "render_model_card"]
 
 BEGIN = "<!-- modelsteward:begin -->"
 END = "<!-- modelsteward:end -->"
@@ -30,44 +32,6 @@ _MORE_INFORMATION = "[More Information Needed]"
 # Characters that Markdown or HTML would read as markup, escaped in text that comes from the model.
 _MARKUP = re.compile(r"([\\`*_\[\]<>&#|~])")
 _OUR_SECTION = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"[ \t]*(?:\r?\n)?", re.DOTALL)
-
-
-class CardError(ValueError):
-    """A model card whose metadata cannot be read; the message says where (``README.md:3:7``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CardText:
-    """A model card split the way the Hub splits it."""
-
-    metadata: Mapping[str, Any]
-    """The YAML front matter, parsed; empty when the card has none."""
-    front_matter: str | None
-    """The YAML text between the ``---`` lines, verbatim; None when the card has no such block."""
-    body: str
-    """Everything after the front matter, verbatim."""
-
-
-def parse_card(text: str, *, filename: str = "README.md") -> CardText:
-    """Split a model card into its metadata and body; raise CardError naming the line of bad YAML."""
-    match = REGEX_YAML_BLOCK.search(text)
-    if match is None:
-        return CardText(metadata={}, front_matter=None, body=text)
-    block = match.group(2)
-    offset = len(match.group(1).splitlines())  # lines before the YAML: blank ones and the opening ---
-    try:
-        metadata = yaml.safe_load(block)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{filename}:{mark.line + offset + 1}:{mark.column + 1}" if mark else filename
-        problem = getattr(error, "problem", None) or str(error)
-        raise CardError(f"{where}: the card's metadata is not valid YAML: {problem}") from None
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        kind = type(metadata).__name__
-        raise CardError(f"{filename}:{offset + 1}:1: the card's metadata must be a mapping (got a {kind})")
-    return CardText(metadata=metadata, front_matter=block, body=text[match.end() :])
 
 
 def render_model_card(admission: Admission, upstream: str | None) -> str:
@@ -98,7 +62,7 @@ def _metadata(admission: Admission) -> dict[str, Any]:
     return {"license": ids[0] if len(ids) == 1 else ids}
 
 
-def _front_matter(card: CardText | None, additions: Mapping[str, Any]) -> str | None:
+def _front_matter(card: Card | None, additions: Mapping[str, Any]) -> str | None:
     """The YAML block: the upstream text verbatim with ``additions`` (keys it lacks) appended."""
     if card is None or card.front_matter is None:
         return _dump(additions) if additions else None
@@ -120,7 +84,10 @@ def _dump(metadata: Mapping[str, Any]) -> str:
 
 
 def _join(front_matter: str | None, body: str, section: str) -> str:
-    head = "" if front_matter is None else f"---\n{front_matter.rstrip()}\n---\n"
+    head = ""
+    if front_matter is not None:
+        block = front_matter.rstrip()
+        head = f"---\n{block}\n---\n" if block else "---\n---\n"
     if body and not body.endswith("\n"):
         body += "\n"
     return f"{head}{body}\n{section}"

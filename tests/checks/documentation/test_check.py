@@ -163,6 +163,18 @@ def test_broken_front_matter_is_no_metadata_but_the_sections_are_read(write_mode
     assert result.data["sections"] == ALL
 
 
+def test_front_matter_never_closed_is_no_metadata_and_the_whole_card_is_read(write_model: WriteModel) -> None:
+    result = run(write_model({"README.md": f"---\nlicense: mit\n{FILLED}## Results\n0.9\n"}), CONTEXT)
+    assert result.data["metadata"] is False
+    assert result.data["sections"] == ALL
+
+
+def test_empty_front_matter_is_no_metadata(write_model: WriteModel) -> None:
+    result = run(write_model({"README.md": f"---\n---\n{FILLED}"}), CONTEXT)
+    assert result.data["metadata"] is False
+    assert result.data["sections"] == {**ALL, "evaluation": False}
+
+
 def test_a_card_without_front_matter_has_no_metadata(write_model: WriteModel) -> None:
     result = run(write_model({"README.md": "\ufeff# Model\n---\n## Results\n0.9\n"}), CONTEXT)
     assert result.data["metadata"] is False

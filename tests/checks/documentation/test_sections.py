@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from modelsteward.checks.documentation import SECTIONS
-from modelsteward.checks.documentation._card import parse_card
 from modelsteward.checks.documentation._sections import find_sections, load_table, normalise
 from modelsteward.data import load_yaml
+from modelsteward.formats.model_card import parse_card
 
 TABLE = load_yaml("card_sections.yaml")
 ENTRIES = [(section, phrase) for section in SECTIONS for phrase in TABLE["sections"][section]]

@@ -64,6 +64,11 @@ def test_card_without_metadata_or_license_states_nothing(make_snapshot: MakeSnap
     assert found(make_snapshot, {"README.md": "---\n---\n# Empty metadata\n"}) == []
 
 
+def test_metadata_after_blank_lines_is_read_as_the_hub_reads_it(make_snapshot: MakeSnapshot) -> None:
+    files = {"README.md": "\n\n---\r\nlicense: mit\r\n---\r\n# A model\r\n"}
+    assert found(make_snapshot, files) == [("mit", "README.md metadata `license`", Origin.CARD)]
+
+
 def test_the_card_is_found_in_any_case_but_only_at_the_root(make_snapshot: MakeSnapshot) -> None:
     assert found(make_snapshot, {"readme.md": card("license: mit")})[0][1] == "readme.md metadata `license`"
     assert found(make_snapshot, {"docs/README.md": card("license: mit")}) == []

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from modelsteward.checks import CheckContext
-from modelsteward.checks.documentation._card import parse_card
 from modelsteward.checks.documentation._sections import SECTIONS, SectionState, find_sections, load_table
 from modelsteward.core import CheckResult, CheckStatus, Finding, Manifest, Snapshot
 from modelsteward.core.rules import load_catalogue
+from modelsteward.formats.model_card import CardError, parse_card
 
 CARD = "README.md"
 # A card is prose; anything longer is read only this far, so a hostile README cannot exhaust memory.
@@ -34,7 +34,10 @@ def run(snapshot: Snapshot, context: CheckContext) -> CheckResult:
             data={"card": path, "metadata": False, "sections": dict.fromkeys(SECTIONS, False)},
             summary=f"cannot read {path}: {error.strerror or error}",
         )
-    card = parse_card(text)
+    try:
+        card = parse_card(text, filename=path)
+    except CardError as error:
+        card = error.card  # metadata that cannot be read is none; the sections are read all the same
     states = find_sections(card, load_table())
     findings = tuple(
         _finding("DOC-SECTION-MISSING", path, _missing(section, state), at=section)
@@ -48,7 +51,7 @@ def run(snapshot: Snapshot, context: CheckContext) -> CheckResult:
         findings=findings,
         data={
             "card": path,
-            "metadata": card.metadata is not None,
+            "metadata": bool(card.metadata),
             "sections": {section: state.present for section, state in states.items()},
         },
         summary=f"{path}: {len(present)} of {len(SECTIONS)} sections"

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from modelsteward.checks.documentation._card import Card, Heading
+from modelsteward.checks.documentation._headings import Heading, headings
 from modelsteward.data import load_yaml
+from modelsteward.formats.model_card import Card
 
 Section = Literal["intended_use", "limitations", "training_data", "evaluation"]
 """A section of a model card that the documentation check looks for and a policy may require."""
@@ -76,8 +77,9 @@ def _phrases(entries: object, where: str) -> tuple[str, ...]:
 def find_sections(card: Card, table: SectionTable) -> dict[Section, SectionState]:
     """The state of every section of ``card``; the first heading with content wins."""
     states: dict[Section, SectionState] = {}
+    found = headings(card)
     for section in SECTIONS:
-        matching = [h for h in card.headings if _counts_for(h.title, table.phrases[section])]
+        matching = [h for h in found if _counts_for(h.title, table.phrases[section])]
         filled = next((h for h in matching if has_content(h.body, table)), None)
         if filled is not None:
             states[section] = SectionState(present=True, heading=filled)
@@ -99,9 +101,9 @@ def _counts_for(title: str, phrases: tuple[str, ...]) -> bool:
     return any(f" {phrase} " in padded for phrase in phrases)
 
 
-def _has_model_index(metadata: Mapping[str, object] | None) -> bool:
+def _has_model_index(metadata: Mapping[str, object]) -> bool:
     """Whether the card metadata reports evaluation results in the Hub's ``model-index`` form."""
-    index = (metadata or {}).get("model-index")
+    index = metadata.get("model-index")
     if not isinstance(index, list):
         return False
     return any(isinstance(entry, dict) and entry.get("results") for entry in index)

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from modelsteward.checks.license._fingerprints import Fingerprint, identify, load_fingerprints
 from modelsteward.core import FileEntry, Snapshot
+from modelsteward.formats.model_card import CardError, parse_card
 
 _READ_LIMIT = 1 << 20
 """Bytes read of a card or licence file: far more than any licence text."""
@@ -91,42 +90,6 @@ def _cannot_read(error: OSError) -> str:
     return f"cannot be read ({error.strerror or type(error).__name__})"
 
 
-class _MetadataError(ValueError):
-    """The card's front matter cannot be read; carries where, as ``line:col``."""
-
-    def __init__(self, location: str, reason: str) -> None:
-        super().__init__(reason)
-        self.location = location
-        self.reason = reason
-
-
-def _front_matter(text: str) -> dict[str, Any]:
-    """The YAML metadata block that opens a model card; empty without one.
-
-    Raise :class:`_MetadataError` (with ``location``, ``line:col`` in the card) when the block is
-    not closed, not valid YAML, or not a mapping.
-    """
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
-        return {}
-    end = next((i for i, line in enumerate(lines[1:], start=1) if line.strip() in ("---", "...")), None)
-    if end is None:
-        raise _MetadataError("1:1", "the metadata block opened by `---` is never closed")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load("\n".join(lines[1:end]), Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        location = f"{mark.line + 2}:{mark.column + 1}" if mark is not None else "2:1"
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise _MetadataError(location, f"the metadata is not valid YAML: {problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise _MetadataError("2:1", f"the metadata is a {type(data).__name__}, not a mapping")
-    return data
-
-
 def _card_declarations(snapshot: Snapshot, card: FileEntry) -> tuple[tuple[Declaration, ...], str | None]:
     """The card's ``license`` (or ``license_name`` for ``other``), and the file ``license_link`` names."""
     where = f"{card.path} metadata"
@@ -137,9 +100,10 @@ def _card_declarations(snapshot: Snapshot, card: FileEntry) -> tuple[tuple[Decla
     if text is None:
         return (_unreadable(card.path, where, Origin.CARD, "the model card is not text"),), None
     try:
-        metadata = _front_matter(text)
-    except _MetadataError as error:
-        return (_unreadable(card.path, where, Origin.CARD, f"{error.location}: {error.reason}"),), None
+        metadata = parse_card(text, filename=card.path).metadata
+    except CardError as error:
+        problem = f"{error.line}:{error.column}: {error.reason}"
+        return (_unreadable(card.path, where, Origin.CARD, problem),), None
     if "license" not in metadata:
         return (), None
     names = _names(metadata["license"], card.path, f"{where} `license`", Origin.CARD)
