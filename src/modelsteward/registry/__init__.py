@@ -1,0 +1,37 @@
+"""The registry: models, immutable versions, lineage, aliases, tags, approvals and a hash-chained audit log.
+
+SQLite by default, PostgreSQL by URL; the schema is kept current with Alembic migrations shipped
+in ``migrations/``. See docs/registry.md.
+"""
+
+from modelsteward.registry._service import Registry
+from modelsteward.registry._values import (
+    Approval,
+    AuditEntry,
+    AuditProblem,
+    AuditReport,
+    Description,
+    ModelSummary,
+    Registration,
+    RegistryError,
+    RegistryInputError,
+    Tamper,
+    VersionDiff,
+    VersionInfo,
+)
+
+__all__ = [
+    "Approval",
+    "AuditEntry",
+    "AuditProblem",
+    "AuditReport",
+    "Description",
+    "ModelSummary",
+    "Registration",
+    "Registry",
+    "RegistryError",
+    "RegistryInputError",
+    "Tamper",
+    "VersionDiff",
+    "VersionInfo",
+]

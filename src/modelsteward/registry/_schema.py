@@ -1,0 +1,153 @@
+"""The registry's tables, as SQLAlchemy ORM classes; the migrations under ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, always read back as an aware UTC datetime.
+
+    PostgreSQL keeps the zone (``timestamptz``); SQLite has no zone type, so the UTC wall time is
+    stored and the zone put back on reading. Microseconds survive on both, which the audit chain needs:
+    an entry's time is part of its hash.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: the registry stores UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The registry's metadata; constraints get predictable names, which later migrations refer to."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class ModelRow(Base):
+    """A name under which versions of one model are registered."""
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    archived: Mapped[bool] = mapped_column(default=False)
+
+    versions: Mapped[list[VersionRow]] = relationship(back_populates="model", order_by="VersionRow.number")
+
+
+class VersionRow(Base):
+    """One immutable admission of a model's content; only ``archived`` ever changes."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("model_id", "number", name="uq_versions_model_number"),
+        # Content addressing: the same files under the same name are one version.
+        UniqueConstraint("model_id", "manifest_digest", name="uq_versions_model_digest"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    number: Mapped[int]
+    manifest_digest: Mapped[str] = mapped_column(String(71))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text)
+    revision: Mapped[str | None] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(16))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    documents: Mapped[dict[str, str]] = mapped_column(JSON)
+    derived_from_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    archived: Mapped[bool] = mapped_column(default=False)
+
+    model: Mapped[ModelRow] = relationship(back_populates="versions")
+    derived_from: Mapped[VersionRow | None] = relationship(remote_side="VersionRow.id")
+    tags: Mapped[list[TagRow]] = relationship(order_by="TagRow.tag")
+    approvals: Mapped[list[ApprovalRow]] = relationship(order_by="ApprovalRow.id")
+
+
+class AliasEventRow(Base):
+    """One move of an alias: set, removed (``version_id`` None) or rolled back.
+
+    The history is the only record of aliases: where an alias points now is its latest entry.
+    """
+
+    __tablename__ = "alias_history"
+    __table_args__ = (Index("ix_alias_history_model_alias", "model_id", "alias"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    alias: Mapped[str] = mapped_column(String(100))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    basis_id: Mapped[int | None] = mapped_column(ForeignKey("alias_history.id"))
+    """The state this one replaced: a rollback returns to it, and takes over its basis in turn, so
+    repeated rollbacks walk further back."""
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+
+    version: Mapped[VersionRow | None] = relationship()
+    basis: Mapped[AliasEventRow | None] = relationship(remote_side="AliasEventRow.id")
+
+
+class TagRow(Base):
+    """A free label on a version."""
+
+    __tablename__ = "tags"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class ApprovalRow(Base):
+    """A person in a role signing off a version."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    role: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditRow(Base):
+    """One entry of the append-only audit log, chained to the one before by hash."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(400))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """Unique: two entries chained to the same predecessor would fork the chain."""
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,472 @@
+"""The registry: every operation one transaction, every change written to the audit chain with it."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from alembic.util import CommandError
+from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy.orm import Session
+
+from modelsteward.core import Manifest, Verdict
+from modelsteward.registry import _audit
+from modelsteward.registry._database import Database
+from modelsteward.registry._migrate import upgrade
+from modelsteward.registry._refs import (
+    Ref,
+    alias_name,
+    artifact_digest,
+    document_kind,
+    model_name,
+    parse_ref,
+    role_name,
+    tag_name,
+)
+from modelsteward.registry._schema import AliasEventRow, ApprovalRow, AuditRow, ModelRow, TagRow, VersionRow
+from modelsteward.registry._values import (
+    Approval,
+    AuditEntry,
+    AuditReport,
+    Description,
+    ModelSummary,
+    Registration,
+    RegistryError,
+    RegistryInputError,
+    VersionDiff,
+    VersionInfo,
+)
+
+
+class Registry:
+    """Models, their immutable versions, aliases, tags, approvals and the audit log, in one database.
+
+    Open with :meth:`open`; use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    @classmethod
+    def open(cls, url: str) -> Registry:
+        """Connect to the database at ``url`` and bring its schema to the newest revision.
+
+        SQLite's folder is made if missing. Raises RegistryError for a bad URL, an unreachable
+        database, or a schema newer than this code knows.
+        """
+        database = Database(url)
+        try:
+            with database.locked_connection() as connection:
+                upgrade(connection)
+        except CommandError as error:
+            database.dispose()
+            raise RegistryError(
+                f"registry database {database.shown}: {error}; is ModelSteward up to date?"
+            ) from None
+        except BaseException:
+            database.dispose()
+            raise
+        return cls(database)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._db.dispose()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # Versions
+
+    def register(
+        self,
+        *,
+        name: str,
+        manifest: Manifest,
+        source: str,
+        revision: str | None,
+        verdict: Verdict,
+        describe: Callable[[int], Description],
+        derived_from: str | None = None,
+        actor: str,
+    ) -> Registration:
+        """Register ``manifest`` as the next version of ``name``, or find it registered already.
+
+        The same content (manifest digest) under the same name is always the same version: the
+        existing one is returned with ``new`` False, and the repeat is audited. Only for a new
+        version is ``describe`` called, with its number and inside the transaction, for the record
+        and documents to keep with it (so they can name the version); ``derived_from`` is a
+        reference to the version this one was made from.
+        """
+        model_name(name)
+        parent_ref = None if derived_from is None else parse_ref(derived_from)
+        digest = manifest.digest
+        with self._db.writing() as session:
+            now = _now()
+            model = session.scalar(select(ModelRow).where(ModelRow.name == name))
+            if model is not None and model.archived:
+                raise RegistryError(f"model {name} is archived: register under another name")
+            facts = {
+                "manifest_digest": digest,
+                "source": source,
+                "revision": revision,
+                "verdict": verdict.value,
+            }
+            existing = None
+            if model is not None:
+                same = (VersionRow.model_id == model.id, VersionRow.manifest_digest == digest)
+                existing = session.scalar(select(VersionRow).where(*same))
+            if existing is not None:
+                _record(session, now, actor, "admit.repeat", _ref(existing), facts)
+                return Registration(_info(session, existing), new=False)
+            parent = None if parent_ref is None else _resolve(session, parent_ref)
+            if model is None:
+                model = ModelRow(name=name, created=now, archived=False)
+                session.add(model)
+                session.flush()
+            latest = session.scalar(
+                select(func.max(VersionRow.number)).where(VersionRow.model_id == model.id)
+            )
+            number = (latest or 0) + 1
+            description = describe(number)
+            documents = description.documents
+            for kind, address in documents.items():
+                document_kind(kind)
+                artifact_digest(address)
+            row = VersionRow(
+                model=model,
+                number=number,
+                manifest_digest=digest,
+                manifest=manifest.to_json(),
+                source=source,
+                revision=revision,
+                verdict=verdict.value,
+                record=dict(description.record),
+                documents=dict(documents),
+                derived_from=parent,
+                created=now,
+                archived=False,
+            )
+            session.add(row)
+            session.flush()
+            lineage = None if parent is None else _ref(parent)
+            payload = {**facts, "documents": dict(documents), "derived_from": lineage}
+            _record(session, now, actor, "admit", _ref(row), payload)
+            return Registration(_info(session, row), new=True)
+
+    def get(self, ref: str) -> VersionInfo:
+        """The version ``ref`` names: ``NAME`` (latest not archived), ``NAME@3``, ``NAME@ALIAS``."""
+        parsed = parse_ref(ref)
+        with self._db.reading() as session:
+            return _info(session, _resolve(session, parsed))
+
+    def list_models(self) -> list[ModelSummary]:
+        """Every registered model, archived ones included, by name."""
+        with self._db.reading() as session:
+            models = session.scalars(select(ModelRow).order_by(ModelRow.name)).all()
+            versions = session.execute(
+                select(
+                    VersionRow.model_id, VersionRow.number, VersionRow.verdict, VersionRow.archived
+                ).order_by(VersionRow.number)
+            ).all()
+            aliases = _aliases(session)
+            counts = Counter(v.model_id for v in versions)
+            # In number order, so the newest version stays.
+            latest = {v.model_id: v for v in versions if not v.archived}
+            by_model: dict[int, dict[str, int]] = defaultdict(dict)
+            for alias in aliases:
+                by_model[alias.model_id][alias.alias] = alias.number
+            return [
+                ModelSummary(
+                    name=model.name,
+                    versions=counts[model.id],
+                    latest=latest[model.id].number if model.id in latest else None,
+                    verdict=Verdict(latest[model.id].verdict) if model.id in latest else None,
+                    aliases=by_model[model.id],
+                    created=model.created,
+                    archived=model.archived,
+                )
+                for model in models
+            ]
+
+    def diff(self, a: str, b: str) -> VersionDiff:
+        """How version ``b`` differs from ``a``: files, verdict and licences."""
+        first, second = parse_ref(a), parse_ref(b)
+        with self._db.reading() as session:
+            old, new = _info(session, _resolve(session, first)), _info(session, _resolve(session, second))
+        before = {f.path: f for f in old.manifest.files}
+        after = {f.path: f for f in new.manifest.files}
+        return VersionDiff(
+            a=old.ref,
+            b=new.ref,
+            added=tuple(sorted(after.keys() - before.keys())),
+            removed=tuple(sorted(before.keys() - after.keys())),
+            changed=tuple(sorted(p for p in before.keys() & after.keys() if before[p] != after[p])),
+            verdicts=(old.verdict, new.verdict),
+            licenses=(_licenses(old.record), _licenses(new.record)),
+        )
+
+    # Aliases
+
+    def set_alias(self, name: str, alias: str, version: int, *, actor: str) -> None:
+        """Point ``alias`` of model ``name`` at ``version``; the move is kept for :meth:`rollback`."""
+        alias_name(alias)
+        if version < 1:
+            raise RegistryInputError(f"bad version {version}: versions are numbered from 1")
+        with self._db.writing() as session:
+            row = _resolve(session, Ref(model_name(name), number=version))
+            _require_live(row, "an alias")
+            current = _alias_event(session, row.model_id, alias)
+            if current is not None and current.version_id == row.id:
+                return
+            now = _now()
+            _move_alias(session, row.model_id, alias, row, basis=current, at=now, actor=actor)
+            previous = None if current is None or current.version is None else current.version.number
+            payload = {"alias": alias, "version": version, "previous": previous}
+            _record(session, now, actor, "alias.set", name, payload)
+
+    def remove_alias(self, name: str, alias: str, *, actor: str) -> None:
+        """Remove ``alias`` from model ``name``."""
+        alias_name(alias)
+        with self._db.writing() as session:
+            model = _model(session, model_name(name))
+            current, version = _current_alias(session, model, alias)
+            now = _now()
+            _move_alias(session, model.id, alias, None, basis=current, at=now, actor=actor)
+            _record(session, now, actor, "alias.remove", name, {"alias": alias, "version": version.number})
+
+    def rollback(self, name: str, alias: str, *, actor: str) -> VersionInfo:
+        """Point ``alias`` back at the version it pointed to before its latest move; return that version.
+
+        Repeated rollbacks walk further back through the alias's history.
+        """
+        alias_name(alias)
+        with self._db.writing() as session:
+            model = _model(session, model_name(name))
+            current, version = _current_alias(session, model, alias)
+            target = current.basis
+            while target is not None and target.version_id in (None, current.version_id):
+                target = target.basis
+            if target is None or target.version is None:
+                raise RegistryError(f"{name}@{alias} has no earlier version to roll back to")
+            _require_live(target.version, "an alias")
+            now = _now()
+            _move_alias(session, model.id, alias, target.version, basis=target.basis, at=now, actor=actor)
+            payload = {"alias": alias, "from": version.number, "to": target.version.number}
+            _record(session, now, actor, "alias.rollback", name, payload)
+            return _info(session, target.version)
+
+    # Archiving, tags, approvals
+
+    def archive(self, ref: str, *, actor: str) -> None:
+        """Archive one version (``NAME@N``) or a whole model (``NAME``).
+
+        Archived versions stay readable by number but get no alias or approval, and an archived model
+        gets no new version. Refused while an alias points at what would be archived.
+        """
+        parsed = parse_ref(ref)
+        whole_model = parsed.number is None and parsed.alias is None
+        with self._db.writing() as session:
+            if whole_model:
+                model = _model(session, parsed.name)
+                if model.archived:
+                    return
+                rows = [v for v in model.versions if not v.archived]
+                aliases = _aliases(session, AliasEventRow.model_id == model.id)
+            else:
+                row = _resolve(session, parsed)
+                if row.archived:
+                    return
+                rows = [row]
+                aliases = _aliases(session, AliasEventRow.version_id == row.id)
+            if aliases:
+                names = ", ".join(f"{a.alias} (version {a.number})" for a in aliases)
+                raise RegistryError(f"{ref} is still aliased: {names}; move or remove the aliases first")
+            if whole_model:
+                model.archived = True
+            for row in rows:
+                row.archived = True
+            subject = parsed.name if whole_model else _ref(rows[0])
+            _record(session, _now(), actor, "archive", subject, {"versions": [r.number for r in rows]})
+
+    def tag(self, ref: str, tag: str, *, actor: str) -> None:
+        """Label the version ``ref`` names with ``tag`` (nothing happens if it has it already)."""
+        tag_name(tag)
+        parsed = parse_ref(ref)
+        with self._db.writing() as session:
+            row = _resolve(session, parsed)
+            if any(t.tag == tag for t in row.tags):
+                return
+            row.tags.append(TagRow(tag=tag))
+            _record(session, _now(), actor, "tag", _ref(row), {"tag": tag})
+
+    def untag(self, ref: str, tag: str, *, actor: str) -> None:
+        """Take ``tag`` off the version ``ref`` names."""
+        parsed = parse_ref(ref)
+        with self._db.writing() as session:
+            row = _resolve(session, parsed)
+            found = next((t for t in row.tags if t.tag == tag), None)
+            if found is None:
+                raise RegistryError(f"{_ref(row)} has no tag {tag!r}")
+            session.delete(found)
+            _record(session, _now(), actor, "untag", _ref(row), {"tag": tag})
+
+    def approve(self, ref: str, *, role: str, actor: str, comment: str = "") -> Approval:
+        """Record that ``actor``, acting as ``role``, approves the version ``ref`` names."""
+        role_name(role)
+        parsed = parse_ref(ref)
+        with self._db.writing() as session:
+            row = _resolve(session, parsed)
+            _require_live(row, "an approval")
+            now = _now()
+            row.approvals.append(ApprovalRow(role=role, actor=actor, at=now, comment=comment))
+            _record(session, now, actor, "approve", _ref(row), {"role": role, "comment": comment})
+        return Approval(role=role, actor=actor, at=now, comment=comment)
+
+    # Audit
+
+    def audit(self) -> list[AuditEntry]:
+        """Every audit entry, in sequence order."""
+        with self._db.reading() as session:
+            return [_audit.to_entry(row) for row in session.scalars(select(AuditRow).order_by(AuditRow.seq))]
+
+    def verify_audit(self, *, anchor: str | None = None) -> AuditReport:
+        """Check the audit chain: every edited, deleted or reordered entry is a problem.
+
+        A cut tail leaves a valid chain: pass ``anchor``, a head hash recorded earlier, to detect it.
+        """
+        return _audit.verify(self.audit(), anchor=anchor)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ref(row: VersionRow) -> str:
+    return f"{row.model.name}@{row.number}"
+
+
+def _record(
+    session: Session, at: datetime, actor: str, action: str, subject: str, payload: Mapping[str, Any]
+) -> None:
+    if not actor.strip():
+        raise RegistryInputError("every change needs an actor: say who is making it")
+    _audit.append(session, at=at, actor=actor, action=action, subject=subject, payload=payload)
+
+
+def _model(session: Session, name: str) -> ModelRow:
+    model = session.scalar(select(ModelRow).where(ModelRow.name == name))
+    if model is None:
+        raise RegistryError(f"no model named {name}")
+    return model
+
+
+def _resolve(session: Session, ref: Ref) -> VersionRow:
+    """The version ``ref`` names, or RegistryError saying why there is none."""
+    model = _model(session, ref.name)
+    if ref.alias is not None:
+        return _current_alias(session, model, ref.alias)[1]
+    versions = select(VersionRow).where(VersionRow.model_id == model.id)
+    if ref.number is not None:
+        row = session.scalar(versions.where(VersionRow.number == ref.number))
+        if row is None:
+            latest = session.scalar(
+                select(func.max(VersionRow.number)).where(VersionRow.model_id == model.id)
+            )
+            raise RegistryError(f"{ref.name} has no version {ref.number} (the latest is {latest})")
+        return row
+    if model.archived:
+        raise RegistryError(f"model {ref.name} is archived: name one of its versions ({ref.name}@N)")
+    row = session.scalar(versions.where(~VersionRow.archived).order_by(VersionRow.number.desc()).limit(1))
+    if row is None:
+        raise RegistryError(f"every version of {ref.name} is archived: name one ({ref.name}@N)")
+    return row
+
+
+def _require_live(row: VersionRow, what: str) -> None:
+    if row.archived:
+        raise RegistryError(f"{_ref(row)} is archived: it cannot get {what}")
+
+
+def _alias_event(session: Session, model_id: int, alias: str) -> AliasEventRow | None:
+    """The latest move of ``alias``: where it points now (nowhere when its version is None)."""
+    return session.scalars(
+        select(AliasEventRow)
+        .where(AliasEventRow.model_id == model_id, AliasEventRow.alias == alias)
+        .order_by(AliasEventRow.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _current_alias(session: Session, model: ModelRow, alias: str) -> tuple[AliasEventRow, VersionRow]:
+    """The latest move of ``alias`` and the version it points at; RegistryError if it points nowhere."""
+    event = _alias_event(session, model.id, alias)
+    if event is None or event.version is None:
+        raise RegistryError(f"{model.name} has no alias {alias}")
+    return event, event.version
+
+
+def _move_alias(
+    session: Session,
+    model_id: int,
+    alias: str,
+    version: VersionRow | None,
+    *,
+    basis: AliasEventRow | None,
+    at: datetime,
+    actor: str,
+) -> None:
+    session.add(
+        AliasEventRow(model_id=model_id, alias=alias, version=version, basis=basis, at=at, actor=actor)
+    )
+
+
+def _aliases(session: Session, *where: ColumnElement[bool]) -> Sequence[Row[int, str, int, int]]:
+    """Every alias that points at a version now, as (model_id, alias, version_id, number), by alias."""
+    latest = select(func.max(AliasEventRow.id)).group_by(AliasEventRow.model_id, AliasEventRow.alias)
+    query = (
+        select(AliasEventRow.model_id, AliasEventRow.alias, VersionRow.id, VersionRow.number)
+        .join(VersionRow, AliasEventRow.version_id == VersionRow.id)
+        .where(AliasEventRow.id.in_(latest), *where)
+        .order_by(AliasEventRow.alias)
+    )
+    return session.execute(query).all()
+
+
+def _info(session: Session, row: VersionRow) -> VersionInfo:
+    """The version as a detached value."""
+    parent = row.derived_from
+    return VersionInfo(
+        name=row.model.name,
+        number=row.number,
+        manifest=Manifest.from_json(row.manifest),
+        manifest_digest=row.manifest_digest,
+        source=row.source,
+        revision=row.revision,
+        verdict=Verdict(row.verdict),
+        record=row.record,
+        documents=row.documents,
+        derived_from=None if parent is None else _ref(parent),
+        created=row.created,
+        archived=row.archived,
+        aliases=tuple(a.alias for a in _aliases(session, AliasEventRow.version_id == row.id)),
+        tags=tuple(t.tag for t in row.tags),
+        approvals=tuple(
+            Approval(role=a.role, actor=a.actor, at=a.at, comment=a.comment) for a in row.approvals
+        ),
+    )
+
+
+def _licenses(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The licence ids the license check found, from an admission record."""
+    for check in record.get("checks", ()):
+        if check.get("check") == "license":
+            return tuple(check.get("data", {}).get("ids", ()))
+    return ()

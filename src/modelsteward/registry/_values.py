@@ -1,0 +1,182 @@
+"""What the registry hands out: plain frozen values, detached from the database."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from modelsteward.core import Manifest, Verdict
+
+
+class RegistryError(Exception):
+    """A registry operation that cannot be done: unknown model, version or alias, archived, database down."""
+
+
+class RegistryInputError(RegistryError):
+    """A malformed name, reference, alias, tag or role: the caller's input, not the registry's state."""
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """Someone in a role signed a version off."""
+
+    role: str
+    """The role they acted in (``security``, ``legal``, ``owner``, ...)."""
+    actor: str
+    at: datetime
+    """When (UTC)."""
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One immutable version of a registered model, with what has been said about it since."""
+
+    name: str
+    number: int
+    """1, 2, ... in order of registration under ``name``."""
+    manifest: Manifest
+    manifest_digest: str
+    """``sha256:<hex>`` of the manifest: the version's content address."""
+    source: str
+    revision: str | None
+    """The commit the source resolved to, if it has one."""
+    verdict: Verdict
+    record: Mapping[str, Any]
+    """The admission as JSON: assessment, decision, policy."""
+    documents: Mapping[str, str]
+    """Document kind (``report``, ``model-card``, ``ml-bom``, ...) -> artifact store digest."""
+    derived_from: str | None
+    """``NAME@VERSION`` this version was derived from."""
+    created: datetime
+    """When it was registered (UTC)."""
+    archived: bool
+    aliases: tuple[str, ...] = ()
+    """Aliases that point at this version now."""
+    tags: tuple[str, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        """``NAME@NUMBER``: the reference that always means this version."""
+        return f"{self.name}@{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Description:
+    """What is recorded with a new version, written once its number is known."""
+
+    record: Mapping[str, Any]
+    """The admission as JSON: assessment, decision, policy."""
+    documents: Mapping[str, str]
+    """Document kind (``report``, ``model-card``, ``ml-bom``, ...) -> artifact store digest."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What :meth:`Registry.register` did."""
+
+    version: VersionInfo
+    new: bool
+    """False when the same content was already registered under the name: that version is returned."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSummary:
+    """One registered model at a glance."""
+
+    name: str
+    versions: int
+    """How many versions, archived ones included."""
+    latest: int | None
+    """The newest version that is not archived; None when every one is."""
+    verdict: Verdict | None
+    """The latest version's verdict."""
+    aliases: Mapping[str, int]
+    """Alias -> version number."""
+    created: datetime
+    archived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDiff:
+    """How version ``b`` differs from version ``a``."""
+
+    a: str
+    """``NAME@NUMBER`` of the first version."""
+    b: str
+    added: tuple[str, ...]
+    """Paths in ``b`` only."""
+    removed: tuple[str, ...]
+    """Paths in ``a`` only."""
+    changed: tuple[str, ...]
+    """Paths in both whose content differs."""
+    verdicts: tuple[Verdict, Verdict]
+    licenses: tuple[tuple[str, ...], tuple[str, ...]]
+    """Normalised licence ids the license check found in ``a`` and in ``b``."""
+
+    @property
+    def same_files(self) -> bool:
+        """True when both versions hold the same files."""
+        return not (self.added or self.removed or self.changed)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One entry of the audit log."""
+
+    seq: int
+    """1, 2, ... in order of writing, without gaps."""
+    at: datetime
+    """When (UTC)."""
+    actor: str
+    action: str
+    """What happened: ``admit``, ``admit.repeat``, ``alias.set``, ``archive``, ``approve``, ..."""
+    subject: str
+    """What it happened to: ``NAME`` or ``NAME@NUMBER``."""
+    payload: Mapping[str, Any]
+    """The details, as JSON."""
+    prev_hash: str
+    """The hash of the entry before; all zeros for the first."""
+    hash: str
+    """SHA-256 (hex) of the canonical JSON of every field above."""
+
+
+class Tamper(enum.StrEnum):
+    """How the audit log was changed behind the registry's back."""
+
+    EDITED = "edited"
+    """An entry's content no longer matches its hash, or the hash its successor recorded."""
+    DELETED = "deleted"
+    """Entries are missing: a gap in the sequence, or a successor chained to an entry that is gone."""
+    REORDERED = "reordered"
+    """An entry stands at another place than where it was written."""
+    TRUNCATED = "truncated"
+    """The anchor (a head hash recorded earlier) is no longer in the log: its tail was cut or rewritten."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditProblem:
+    """One place where the audit chain is broken."""
+
+    seq: int
+    kind: Tamper
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """The result of checking the whole audit chain."""
+
+    entries: int
+    head: AuditEntry | None
+    """The last entry: record its hash elsewhere to detect a truncated tail later."""
+    problems: tuple[AuditProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain is whole."""
+        return not self.problems
