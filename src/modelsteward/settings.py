@@ -30,6 +30,11 @@ class Settings:
         return self.home / "keys" / "signing-key.pem"
 
     @property
+    def trusted_keys(self) -> tuple[Path, ...]:
+        """Publishers' public keys (``<home>/keys/trusted/*.pem``) whose signatures count as verified."""
+        return tuple(sorted((self.home / "keys" / "trusted").glob("*.pem")))
+
+    @property
     def reports(self) -> Path:
         """Where rendered reports, model cards and ML-BOMs are written for people to open."""
         return self.home / "reports"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +14,8 @@ class CheckContext:
     """``module:name`` pairs a reviewer has checked, which pickles may call (from the policy)."""
     jobs: int | None = None
     """Worker processes or threads; None means one per core."""
+    trusted_keys: tuple[Path, ...] = ()
+    """Public keys (PEM) of publishers whose signatures count as verified."""
 
 
 __all__ = ["CheckContext"]

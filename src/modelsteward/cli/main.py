@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from modelsteward import __version__
-from modelsteward.cli import rules, scan
+from modelsteward.cli import admit, audit, policy, registry, rules, scan, verify
 from modelsteward.cli._exit import EXIT_USAGE
 
 # argparse exits with this status on a usage error (and only then).
@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"steward {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     scan.register(commands)
+    admit.register(commands)
+    verify.register(commands)
+    policy.register(commands)
+    registry.register(commands)
+    audit.register(commands)
     rules.register(commands)
     return parser
 

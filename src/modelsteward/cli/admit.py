@@ -1,0 +1,92 @@
+"""``steward admit``: the adoption gate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from modelsteward.cli._actor import actor
+from modelsteward.cli._exit import EXIT_USAGE
+
+# The exit status of each verdict, and of a gate that could not decide.
+EXIT_APPROVE = 0
+EXIT_REJECT = 1
+EXIT_ERROR = 2
+EXIT_REVIEW = 3
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``admit`` to the command parsers."""
+    parser = commands.add_parser(
+        "admit",
+        help="fetch a model at a pinned revision, check it, decide by policy and register it",
+        description=(
+            "Fetch SOURCE (a folder or file, hf://org/name[@revision], or a git URL[@revision]) at a "
+            "pinned revision, run every check, decide by the policy and register the version. "
+            "Exit status: 0 approve, 3 review, 1 reject, 2 error."
+        ),
+    )
+    parser.add_argument("source", metavar="SOURCE")
+    parser.add_argument("--name", required=True, help="the registry name of the model")
+    parser.add_argument(
+        "--policy", type=Path, metavar="FILE", help="policy YAML (default: the built-in policy)"
+    )
+    parser.add_argument(
+        "--derived-from", metavar="NAME@VERSION", help="the registered model this one derives from"
+    )
+    parser.add_argument("--actor", help="who is admitting (default: the login name)")
+    parser.add_argument("--json", action="store_true", help="print the whole assessment as JSON")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Admit ``args.source`` and print the outcome; return the verdict's exit status."""
+    # Imported here so that `steward --help` and `steward scan` never load the registry stack.
+    from modelsteward.gate import AdmitError, admit  # noqa: PLC0415
+    from modelsteward.policy import PolicyError, default_policy, load_policy  # noqa: PLC0415
+    from modelsteward.registry import RegistryError  # noqa: PLC0415
+    from modelsteward.reports import admission_text  # noqa: PLC0415
+    from modelsteward.reports.admission_json import admission_to_json  # noqa: PLC0415
+    from modelsteward.settings import Settings  # noqa: PLC0415
+
+    try:
+        policy = default_policy() if args.policy is None else load_policy(args.policy)
+    except PolicyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = None if args.quiet or not sys.stderr.isatty() else _progress
+    try:
+        outcome = admit(
+            args.source,
+            name=args.name,
+            policy=policy,
+            settings=Settings.from_env(),
+            actor=actor(args.actor),
+            derived_from=args.derived_from,
+            env=os.environ,
+            progress=progress,
+        )
+    except (AdmitError, RegistryError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if progress is not None:
+        sys.stderr.write("\x1b[2K\r")
+    if args.json:
+        document = admission_to_json(outcome.admission)
+        document["documents"] = {kind: str(path) for kind, path in outcome.documents.items()}
+        document["new_version"] = outcome.new
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        admission_text.render(outcome, admission_text.console())
+    return {"approve": EXIT_APPROVE, "review": EXIT_REVIEW, "reject": EXIT_REJECT}[
+        outcome.admission.decision.verdict
+    ]
+
+
+def _progress(message: str) -> None:
+    sys.stderr.write(f"\x1b[2K\r{message}"[:200])
+    sys.stderr.flush()

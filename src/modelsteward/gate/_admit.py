@@ -1,0 +1,187 @@
+"""``admit``: source -> snapshot -> checks -> assessment -> decision -> registry version + documents."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from modelsteward.checks import CheckContext, documentation, integrity, license, security
+from modelsteward.core import Admission, Assessment, CheckResult, Snapshot
+from modelsteward.core.rules import load_catalogue
+from modelsteward.policy import Policy, evaluate
+from modelsteward.registry import Description, Registration, Registry
+from modelsteward.reports import cyclonedx, html, model_card, sarif
+from modelsteward.reports.admission_json import admission_to_json
+from modelsteward.settings import Settings
+from modelsteward.sources import SourceError, open_source
+from modelsteward.store import ArtifactStore, StoreError
+
+Progress = Callable[[str], None]
+
+# The checks of the gate, in the order they run and are reported.
+_CHECKS: tuple[tuple[str, Callable[[Snapshot, CheckContext], CheckResult]], ...] = (
+    ("security", security.run),
+    ("integrity", integrity.run),
+    ("license", license.run),
+    ("documentation", documentation.run),
+)
+
+# Document kind -> the file name it is written under for people to open.
+_DOCUMENT_FILES = {
+    "report": "report.html",
+    "model-card": "README.md",
+    "ml-bom": "ml-bom.cdx.json",
+    "sarif": "security.sarif",
+    "manifest": "manifest.json",
+    "signature": "model.sig",
+}
+
+
+class AdmitError(Exception):
+    """The gate could not reach a decision (bad source, unreadable files); nothing was registered."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one admission produced."""
+
+    admission: Admission
+    """The assessment and decision, with the registry version number set."""
+    new: bool
+    """False when the same content was already registered under the name: the version is reused."""
+    documents: Mapping[str, Path]
+    """Document kind (``report``, ``model-card``, ``ml-bom``, ``sarif``, ``manifest``, ``signature``)
+    -> the file it was written to."""
+
+
+def admit(
+    source: str,
+    *,
+    name: str,
+    policy: Policy,
+    settings: Settings,
+    actor: str,
+    derived_from: str | None = None,
+    env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Fetch ``source`` at a pinned revision, check it, decide by ``policy`` and register it as ``name``.
+
+    ``env`` carries the variables a remote source honours (``HF_ENDPOINT``, ``HF_TOKEN``); default the
+    process environment. Raises :class:`AdmitError` when no decision can be reached.
+    """
+    say = progress or (lambda _message: None)
+    store = ArtifactStore(settings.store)
+    snapshot = _snapshot(source, store, settings, env=os.environ if env is None else env, say=say)
+    context = CheckContext(
+        allowed_globals=frozenset(policy.security.allowed_globals),
+        jobs=settings.jobs,
+        trusted_keys=settings.trusted_keys,
+    )
+    results = []
+    for check, run in _CHECKS:
+        say(f"checking {check}")
+        results.append(run(snapshot, context))
+    assessment = Assessment(tuple(results))
+    admission = Admission(
+        name=name,
+        snapshot=snapshot,
+        assessment=assessment,
+        decision=evaluate(assessment, policy),
+        policy=f"{policy.name} {policy.digest}",
+        created=datetime.now(UTC),
+        derived_from=derived_from,
+    )
+
+    def describe(number: int) -> Description:
+        # Called once the version's number is known, so that every document names it.
+        say("writing documents")
+        numbered = replace(admission, version=number)
+        return Description(
+            record=admission_to_json(numbered), documents=_documents(numbered, store, settings)
+        )
+
+    say("registering")
+    with Registry.open(settings.database_url) as registry:
+        registration = registry.register(
+            name=name,
+            manifest=snapshot.manifest,
+            source=snapshot.source,
+            revision=snapshot.revision,
+            verdict=admission.decision.verdict,
+            describe=describe,
+            derived_from=derived_from,
+            actor=actor,
+        )
+    return _outcome(admission, registration, store, settings)
+
+
+def _snapshot(
+    source: str, store: ArtifactStore, settings: Settings, *, env: Mapping[str, str], say: Progress
+) -> Snapshot:
+    try:
+        origin = open_source(source, env=env)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        # Fetched files land beside the store so that copying them in stays on one file system.
+        with tempfile.TemporaryDirectory(prefix="fetch-", dir=settings.home) as tmp:
+            say(f"fetching {source}")
+            fetched = origin.fetch(Path(tmp))
+            say(f"copying and hashing {len(fetched.files)} files")
+            manifest = store.ingest(fetched.root, fetched.files, jobs=settings.jobs)
+    except (SourceError, StoreError) as error:
+        raise AdmitError(str(error)) from None
+    except OSError as error:
+        raise AdmitError(f"cannot read {source}: {error}") from None
+    return Snapshot(
+        root=store.materialize(manifest), manifest=manifest, source=fetched.source, revision=fetched.revision
+    )
+
+
+def _documents(admission: Admission, store: ArtifactStore, settings: Settings) -> dict[str, str]:
+    """Render every document, keep each in the artifact store, and return kind -> digest."""
+    snapshot = admission.snapshot
+    integrity.ensure_key_pair(settings.signing_key)
+    security_result = admission.assessment.get("security")
+    upstream = _upstream_card(snapshot)
+    rendered = {
+        "manifest": json.dumps(snapshot.manifest.to_json(), indent=1).encode(),
+        "signature": integrity.sign(
+            snapshot.manifest, model_name=admission.name, private_key=settings.signing_key
+        ),
+        "report": html.render_html(admission).encode(),
+        "model-card": model_card.render_model_card(admission, upstream).encode(),
+        "ml-bom": cyclonedx.render_mlbom(admission, upstream).encode(),
+    }
+    if security_result is not None:
+        rendered["sarif"] = sarif.render_check(security_result, snapshot.manifest, load_catalogue()).encode()
+    return {kind: store.put_bytes(data) for kind, data in rendered.items()}
+
+
+def _upstream_card(snapshot: Snapshot) -> str | None:
+    entry = next((f for f in snapshot.manifest.files if f.path.lower() == "readme.md"), None)
+    if entry is None:
+        return None
+    return (snapshot.root / entry.path).read_text(encoding="utf-8", errors="replace")
+
+
+def _outcome(
+    admission: Admission, registration: Registration, store: ArtifactStore, settings: Settings
+) -> Outcome:
+    """Copy the registered version's documents where people can open them."""
+    version = registration.version
+    folder = settings.reports / admission.name / str(version.number)
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    for kind, digest in version.documents.items():
+        target = folder / _DOCUMENT_FILES.get(kind, kind)
+        shutil.copyfile(store.path(digest), target)
+        files[kind] = target
+    return Outcome(
+        admission=replace(admission, version=version.number), new=registration.new, documents=files
+    )

@@ -1,0 +1,54 @@
+"""The human-readable outcome of ``steward admit``: decision and reasons first, then each check."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from modelsteward.core import CheckStatus, Verdict
+
+if TYPE_CHECKING:
+    from modelsteward.gate import Outcome
+
+_VERDICT_STYLE = {Verdict.APPROVE: "bold green", Verdict.REVIEW: "bold yellow", Verdict.REJECT: "bold red"}
+_STATUS_STYLE = {
+    CheckStatus.PASS: "green",
+    CheckStatus.WARN: "yellow",
+    CheckStatus.FAIL: "red",
+    CheckStatus.ERROR: "bold red",
+    CheckStatus.SKIPPED: "dim",
+}
+
+
+def console() -> Console:
+    """A console on stdout that never reads model-supplied text as markup."""
+    return Console(file=sys.stdout, markup=False, highlight=False, soft_wrap=True)
+
+
+def render(outcome: Outcome, out: Console) -> None:
+    """Print the verdict, its reasons, each check's status and where the documents are."""
+    admission = outcome.admission
+    verdict = admission.decision.verdict
+    snapshot = admission.snapshot
+    version = f"{admission.name}@{admission.version}" + ("" if outcome.new else " (already registered)")
+    out.print(Text(f"{verdict.value.upper()}  {version}", style=_VERDICT_STYLE[verdict]))
+    pinned = f" at {snapshot.revision}" if snapshot.revision else ""
+    files = len(snapshot.manifest.files)
+    out.print(Text(f"source {snapshot.source}{pinned}; {files} files, {snapshot.manifest.digest}"))
+    for reason in admission.decision.reasons:
+        evidence = f" [{reason.evidence}]" if reason.evidence else ""
+        out.print(Text(f"  {reason.verdict.value}: {reason.rule}: {reason.message}{evidence}"))
+    table = Table(title="Checks", expand=False)
+    for column in ("check", "status", "summary"):
+        table.add_column(column, overflow="fold")
+    for result in admission.assessment.results:
+        table.add_row(
+            result.check, Text(result.status.value, style=_STATUS_STYLE[result.status]), Text(result.summary)
+        )
+    out.print(table)
+    for kind, path in outcome.documents.items():
+        out.print(Text(f"{kind}: {path}"))
