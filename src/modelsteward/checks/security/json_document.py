@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from modelsteward.checks.security._context import Context
 from modelsteward.checks.security.code import check_python
@@ -20,6 +19,7 @@ from modelsteward.checks.security.code import check_python
 MAX_JSON_BYTES = 64 << 20
 # A string a renderer could treat as Jinja.
 JINJA_MARKERS = ("{{", "{%")
+_EXPRESSION, _STATEMENT = JINJA_MARKERS
 # ``auto_map`` entries: ``module.Class``, or ``org/repo--module.Class`` for another repository's code.
 _LOCAL_REFERENCE = re.compile(r"[A-Za-z_][\w]*\.[A-Za-z_]\w*")
 # Notebook lines IPython rewrites before Python sees them (``!pip``, ``%matplotlib``).
@@ -65,54 +65,67 @@ def check_document(document: object, ctx: Context, *, at: str = "") -> None:
         check_config(document, ctx, at=at or "config.json")
     if isinstance(document, dict) and isinstance(document.get("cells"), list) and "nbformat" in document:
         _check_notebook(document["cells"], ctx)
-    for entry in _entries(document, at):
-        _judge_entry(entry, ctx)
+    _walk(document, ctx, at)
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One value of the document with the key it sits under (``""`` in a list) and its pointer."""
-
-    key: str
-    value: object
-    pointer: str
+# Where a value sits: the pointer of its parent and its own key, joined only when a finding needs it.
+_Pointer = tuple["_Pointer | None", str] | None
 
 
-def _entries(document: object, at: str) -> Iterator[_Entry]:
-    """Every value, depth first; iterative, and each container once (YAML aliases share them)."""
-    stack = [_Entry("", document, at)]
+def _pointer(path: _Pointer, at: str) -> str:
+    keys: list[str] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    return at + "".join(f"/{key}" for key in reversed(keys))
+
+
+def _walk(document: object, ctx: Context, at: str) -> None:
+    """Judge every value, depth first in document order; iterative, and each container once (YAML
+    aliases share them). Tokenizer vocabularies hold hundreds of thousands of values: the common case,
+    a number or a plain string, costs one type test and one substring search."""
+    stack: list[tuple[str, object, _Pointer]] = [("", document, None)]
     visited: set[int] = set()
     while stack:
-        entry = stack.pop()
-        yield entry
-        value = entry.value
+        key, value, path = stack.pop()
+        if isinstance(value, str):
+            if _EXPRESSION in value or _STATEMENT in value or key.lower().endswith("template"):
+                _judge_string(key, value, ctx, _pointer(path, at))
+            continue
         if not isinstance(value, dict | list) or id(value) in visited:
             continue
         visited.add(id(value))
-        items = value.items() if isinstance(value, dict) else ((str(i), v) for i, v in enumerate(value))
-        children = [
-            _Entry(key if isinstance(value, dict) else "", child, f"{entry.pointer}/{key}")
-            for key, child in items
-        ]
-        stack.extend(reversed(children))
+        if isinstance(value, dict):
+            if key.lower() in _CODE_MAPS:
+                _judge_code_map(key.lower(), value, ctx, _pointer(path, at))
+            stack.extend(
+                (child_key, child, (path, child_key)) for child_key, child in reversed(value.items())
+            )
+        else:
+            stack.extend(("", value[i], (path, str(i))) for i in range(len(value) - 1, -1, -1))
 
 
-def _judge_entry(entry: _Entry, ctx: Context) -> None:
+# Mappings that name Python code a loader imports.
+_CODE_MAPS = frozenset({"auto_map", "custom_pipelines"})
+
+
+def _judge_string(key: str, value: str, ctx: Context, pointer: str) -> None:
     # Jinja loads only when a file carries a template: most scans never pay for it.
     from modelsteward.checks.security.templates import check_template  # noqa: PLC0415
 
-    key = entry.key.lower()
-    value = entry.value
-    if isinstance(value, str) and key.endswith("template"):
+    if key.lower().endswith("template"):
         # ``chat_template`` as a string, or the ``template`` of each ``{name, template}`` item.
-        check_template(value, ctx, at=entry.pointer)
-    elif isinstance(value, str) and any(marker in value for marker in JINJA_MARKERS):
-        check_template(value, ctx, at=entry.pointer, claimed=False)
-    elif key == "auto_map" and isinstance(value, dict):
-        _check_code_references(_references(value.values()), ctx, at=entry.pointer)
-    elif key == "custom_pipelines" and isinstance(value, dict):
+        check_template(value, ctx, at=pointer)
+    else:
+        check_template(value, ctx, at=pointer, claimed=False)
+
+
+def _judge_code_map(key: str, value: dict[object, object], ctx: Context, pointer: str) -> None:
+    if key == "auto_map":
+        _check_code_references(_references(value.values()), ctx, at=pointer)
+    else:
         impls = [task.get("impl") for task in value.values() if isinstance(task, dict)]
-        _check_code_references(_references(impls), ctx, at=entry.pointer)
+        _check_code_references(_references(impls), ctx, at=pointer)
 
 
 def _references(values: Iterable[object]) -> list[str]:
