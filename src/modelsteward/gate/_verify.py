@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelsteward.checks import integrity
-from modelsteward.checks.integrity import ManifestDiff
 from modelsteward.core import Manifest
+from modelsteward.core.manifest import ManifestDiff
 from modelsteward.registry import Registry, VersionInfo
 from modelsteward.settings import Settings
 from modelsteward.sources import SourceError, open_source

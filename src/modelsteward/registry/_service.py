@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from modelsteward.core import Manifest, Verdict
+from modelsteward.core.manifest import diff_paths
 from modelsteward.registry import _audit
 from modelsteward.registry._database import Database
 from modelsteward.registry._migrate import upgrade
@@ -201,14 +202,13 @@ class Registry:
         first, second = parse_ref(a), parse_ref(b)
         with self._db.reading() as session:
             old, new = _info(session, _resolve(session, first)), _info(session, _resolve(session, second))
-        before = {f.path: f for f in old.manifest.files}
-        after = {f.path: f for f in new.manifest.files}
+        files = diff_paths({f.path: f for f in old.manifest.files}, {f.path: f for f in new.manifest.files})
         return VersionDiff(
             a=old.ref,
             b=new.ref,
-            added=tuple(sorted(after.keys() - before.keys())),
-            removed=tuple(sorted(before.keys() - after.keys())),
-            changed=tuple(sorted(p for p in before.keys() & after.keys() if before[p] != after[p])),
+            added=files.extra,
+            removed=files.missing,
+            changed=files.changed,
             verdicts=(old.verdict, new.verdict),
             licenses=(_licenses(old.record), _licenses(new.record)),
         )

@@ -7,7 +7,6 @@ checks the one a publisher ships as ``model.sig``.
 """
 
 from modelsteward.checks.integrity._check import run
-from modelsteward.checks.integrity._diff import ManifestDiff, compare
 from modelsteward.checks.integrity._keys import ensure_key_pair
 from modelsteward.checks.integrity._signature import (
     SignatureReport,
@@ -17,6 +16,7 @@ from modelsteward.checks.integrity._signature import (
     verify,
 )
 from modelsteward.checks.integrity._upstream import upstream_signature
+from modelsteward.core.manifest import ManifestDiff, compare
 
 __all__ = [
     "ManifestDiff",

@@ -25,9 +25,9 @@ from model_signing import manifest as library
 from model_signing._hashing.hashing import Digest
 from model_signing._signing import sign_ec_key, sign_sigstore_pb, signing
 
-from modelsteward.checks.integrity._diff import ManifestDiff, diff_paths
 from modelsteward.checks.integrity._keys import key_hint, load_private_key, load_public_key
 from modelsteward.core import FileEntry, Manifest
+from modelsteward.core.manifest import ManifestDiff, diff_paths
 
 SIGNATURE_NAME = "model.sig"
 """The name model_signing gives a signature, and looks for next to a model's files."""
