@@ -15,7 +15,7 @@ from modelsteward.checks import CheckContext, documentation, integrity, license,
 from modelsteward.core import Admission, Assessment, CheckResult, Snapshot
 from modelsteward.core.rules import load_catalogue
 from modelsteward.policy import Policy, evaluate
-from modelsteward.registry import Description, Registration, Registry
+from modelsteward.registry import Description, Registration, Registry, RegistryError, valid_model_name
 from modelsteward.reports import cyclonedx, html, model_card, sarif
 from modelsteward.reports.admission_json import admission_to_json
 from modelsteward.settings import Settings
@@ -77,6 +77,13 @@ def admit(
     process environment. Raises :class:`AdmitError` when no decision can be reached.
     """
     say = progress or (lambda _message: None)
+    try:
+        valid_model_name(name)
+        if derived_from is not None:
+            with Registry.open(settings.database_url) as registry:
+                registry.get(derived_from)
+    except RegistryError as error:  # before any work: a name or parent the registry would refuse
+        raise AdmitError(str(error)) from None
     store = ArtifactStore(settings.store)
     snapshot = _snapshot(source, store, settings, env=os.environ if env is None else env, say=say)
     context = CheckContext(

@@ -4,6 +4,7 @@ SQLite by default, PostgreSQL by URL; the schema is kept current with Alembic mi
 in ``migrations/``. See docs/registry.md.
 """
 
+from modelsteward.registry._refs import model_name as valid_model_name
 from modelsteward.registry._service import Registry
 from modelsteward.registry._values import (
     Approval,
@@ -34,4 +35,5 @@ __all__ = [
     "Tamper",
     "VersionDiff",
     "VersionInfo",
+    "valid_model_name",
 ]
