@@ -120,6 +120,10 @@ def test_an_unknown_parent_registers_nothing(registry: Registry, admit: Admit) -
     [
         ({"name": "bad name"}, "bad model name 'bad name'"),
         ({"name": "a@b"}, "bad model name 'a@b'"),
+        ({"name": "a/../../etc"}, "bad model name 'a/../../etc'"),
+        ({"name": "org//bert"}, "bad model name 'org//bert'"),
+        ({"name": "org/"}, "bad model name 'org/'"),
+        ({"name": "bert\n"}, r"bad model name 'bert\\n'"),
         ({"describe": fixed({}, {"report": "md5:abc"})}, "bad artifact digest 'md5:abc'"),
         ({"describe": fixed({}, {"Report!": digest_of(b"r")})}, "bad document kind 'Report!'"),
         ({"actor": " "}, "every change needs an actor"),

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from modelsteward.registry._values import RegistryInputError
 
-# A model name may hold an organisation part (``org/name``); an alias starts with a letter, so that
-# ``name@3`` is always version 3 and never an alias.
-_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
+# A model name may hold organisation parts (``org/name``), each starting with a letter or digit, so
+# that no part is ``.``, ``..`` or empty: names become folders. An alias starts with a letter, so
+# that ``name@3`` is always version 3 and never an alias.
+_MODEL = re.compile(r"(?=.{1,200}$)[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*", re.DOTALL)
 _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,99}")
 _TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+/-]{0,99}")
 _VERSION = re.compile(r"[1-9][0-9]{0,8}")
@@ -49,7 +50,10 @@ def parse_ref(text: str) -> Ref:
 def model_name(text: str) -> str:
     """``text`` if it is a valid model name."""
     return _checked(
-        text, _MODEL, "model name", "letters, digits and . _ / -, starting with a letter or digit"
+        text,
+        _MODEL,
+        "model name",
+        "letters, digits and . _ -, in parts joined by / that each start with a letter or digit",
     )
 
 
