@@ -11,7 +11,7 @@ import pytest
 
 from modelsteward.core import Verdict
 from modelsteward.gate import AdmitError, Outcome, admit, verify
-from modelsteward.policy import load_policy
+from modelsteward.policy import load_policy, parse_policy
 from modelsteward.registry import Registry
 from modelsteward.settings import Settings
 from tests.sources.hub_server import hub_server
@@ -146,3 +146,15 @@ def test_a_bad_source_is_an_error_and_registers_nothing(settings: Settings, tmp_
         run(tmp_path / "does-not-exist", settings)
     with Registry.open(settings.database_url) as registry:
         assert registry.list_models() == []
+
+
+def test_a_repeat_under_another_policy_keeps_the_recorded_verdict(settings: Settings, tmp_path: Path) -> None:
+    folder = model_folder(tmp_path / "m")
+    first = run(folder, settings)
+    strict = parse_policy(
+        "version: 1\nname: strict\nlicense:\n  allow: []\n  review: [permissive]\n", filename="p"
+    )
+    again = admit(str(folder), name="tiny", policy=strict, settings=settings, actor="tester", env={})
+    assert first.admission.decision.verdict is Verdict.APPROVE
+    assert again.admission.decision.verdict is Verdict.REVIEW
+    assert (again.new, again.registered.verdict) == (False, Verdict.APPROVE)

@@ -195,3 +195,24 @@ def test_a_cut_tail_in_the_database_is_found_with_the_anchor(
     _tamper(database_url, "DELETE FROM audit_log WHERE seq = 2")
     assert registry.verify_audit().ok
     assert [p.kind for p in registry.verify_audit(anchor=head).problems] == [Tamper.TRUNCATED]
+
+
+def test_a_cut_tail_that_held_an_admit_is_found_without_an_anchor(
+    registry: Registry, admit: Admit, database_url: str
+) -> None:
+    admit("bert", b"1")
+    admit("bert", b"2")
+    _tamper(database_url, "DELETE FROM audit_log WHERE seq = 2")
+    report = registry.verify_audit()
+    assert [(p.kind, p.detail) for p in report.problems] == [
+        (Tamper.TRUNCATED, "no admit entry for bert@2: entries were deleted")
+    ]
+
+
+def test_an_emptied_log_is_found_without_an_anchor(
+    registry: Registry, admit: Admit, database_url: str
+) -> None:
+    admit("bert", b"1")
+    admit("bert", b"2")
+    _tamper(database_url, "DELETE FROM audit_log")
+    assert "no admit entry for bert@1, bert@2" in registry.verify_audit().problems[0].detail

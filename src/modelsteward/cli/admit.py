@@ -79,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         document = admission_to_json(outcome.admission)
         document["documents"] = {kind: str(path) for kind, path in outcome.documents.items()}
         document["new_version"] = outcome.new
+        document["registered"] = {
+            "verdict": outcome.registered.verdict.value,
+            "derived_from": outcome.registered.derived_from,
+        }
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         admission_text.render(outcome, admission_text.console())

@@ -15,7 +15,14 @@ from modelsteward.checks import CheckContext, documentation, integrity, license,
 from modelsteward.core import Admission, Assessment, CheckResult, Snapshot
 from modelsteward.core.rules import load_catalogue
 from modelsteward.policy import Policy, evaluate
-from modelsteward.registry import Description, Registration, Registry, RegistryError, valid_model_name
+from modelsteward.registry import (
+    Description,
+    Registration,
+    Registry,
+    RegistryError,
+    VersionInfo,
+    valid_model_name,
+)
 from modelsteward.reports import cyclonedx, html, model_card, sarif
 from modelsteward.reports.admission_json import admission_to_json
 from modelsteward.settings import Settings
@@ -55,6 +62,9 @@ class Outcome:
     """The assessment and decision, with the registry version number set."""
     new: bool
     """False when the same content was already registered under the name: the version is reused."""
+    registered: VersionInfo
+    """The version as the registry holds it; for a reused one, its verdict and lineage are those of its
+    first admission, which may differ from this admission's (another policy, another parent)."""
     documents: Mapping[str, Path]
     """Document kind (``report``, ``model-card``, ``ml-bom``, ``sarif``, ``manifest``, ``signature``)
     -> the file it was written to."""
@@ -182,7 +192,8 @@ def _outcome(
 ) -> Outcome:
     """Copy the registered version's documents where people can open them."""
     version = registration.version
-    folder = settings.reports / admission.name / str(version.number)
+    # ``@`` is in no model name: ``org/bert@1`` never collides with another model's folder.
+    folder = settings.reports / f"{admission.name}@{version.number}"
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     for kind, digest in version.documents.items():
@@ -190,5 +201,8 @@ def _outcome(
         shutil.copyfile(store.path(digest), target)
         files[kind] = target
     return Outcome(
-        admission=replace(admission, version=version.number), new=registration.new, documents=files
+        admission=replace(admission, version=version.number),
+        new=registration.new,
+        registered=version,
+        documents=files,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -31,12 +32,14 @@ from modelsteward.registry._schema import AliasEventRow, ApprovalRow, AuditRow, 
 from modelsteward.registry._values import (
     Approval,
     AuditEntry,
+    AuditProblem,
     AuditReport,
     Description,
     ModelSummary,
     Registration,
     RegistryError,
     RegistryInputError,
+    Tamper,
     VersionDiff,
     VersionInfo,
 )
@@ -340,9 +343,26 @@ class Registry:
     def verify_audit(self, *, anchor: str | None = None) -> AuditReport:
         """Check the audit chain: every edited, deleted or reordered entry is a problem.
 
-        A cut tail leaves a valid chain: pass ``anchor``, a head hash recorded earlier, to detect it.
+        A cut tail leaves a valid chain; it is found when a registered version lost its ``admit``
+        entry, and in any case by ``anchor``, a head hash recorded earlier.
         """
-        return _audit.verify(self.audit(), anchor=anchor)
+        with self._db.reading() as session:
+            entries = [
+                _audit.to_entry(row) for row in session.scalars(select(AuditRow).order_by(AuditRow.seq))
+            ]
+            versions = [_ref(row) for row in session.scalars(select(VersionRow).order_by(VersionRow.id))]
+        report = _audit.verify(entries, anchor=anchor)
+        admitted = {entry.subject for entry in entries if entry.action == "admit"}
+        unrecorded = [ref for ref in versions if ref not in admitted]
+        if not unrecorded:
+            return report
+        shown = ", ".join(unrecorded[:5]) + (
+            f" and {len(unrecorded) - 5} more" if len(unrecorded) > 5 else ""
+        )
+        detail = f"no admit entry for {shown}: entries were deleted"
+        last = entries[-1].seq if entries else 0
+        problem = AuditProblem(last + 1, Tamper.TRUNCATED, detail)
+        return dataclasses.replace(report, problems=(*report.problems, problem))
 
 
 def _now() -> datetime:

@@ -36,6 +36,13 @@ def render(outcome: Outcome, out: Console) -> None:
     snapshot = admission.snapshot
     version = f"{admission.name}@{admission.version}" + ("" if outcome.new else " (already registered)")
     out.print(Text(f"{verdict.value.upper()}  {version}", style=_VERDICT_STYLE[verdict]))
+    registered = outcome.registered
+    if registered.verdict is not verdict or registered.derived_from != admission.derived_from:
+        # The same content was registered before, under another policy or lineage: say what is on record.
+        lineage = f", derived from {registered.derived_from}" if registered.derived_from else ""
+        out.print(
+            Text(f"on record: {registered.verdict.value}{lineage}, from its first admission", style="bold")
+        )
     pinned = f" at {snapshot.revision}" if snapshot.revision else ""
     files = len(snapshot.manifest.files)
     out.print(Text(f"source {snapshot.source}{pinned}; {files} files, {snapshot.manifest.digest}"))
