@@ -56,9 +56,16 @@ def render_mlbom(admission: Admission, upstream: str | None = None) -> str:
         Component(type=ComponentType.APPLICATION, name="modelsteward", version=__version__)
     )
     document = json.loads(JsonV1Dot6(bom).output_as_string())
+    component = document["metadata"]["component"]
+    manifest = admission.snapshot.manifest
+    # Files are written as plain JSON: the library keeps components in sorted sets whose comparisons
+    # make thousands of files cost seconds each; the manifest is already in path order.
+    component["components"] = [
+        _file(entry, component["bom-ref"], manifest.shard_size) for entry in manifest.files
+    ]
     card = _model_card(admission, metadata)
     if card:
-        document["metadata"]["component"]["modelCard"] = card
+        component["modelCard"] = card
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -100,29 +107,22 @@ def _model(admission: Admission, metadata: Mapping[str, Any]) -> Component:
         external_references=_source_references(snapshot.source, snapshot.revision),
         properties=list(_properties(admission)),
         pedigree=_pedigree(admission, metadata, reference),
-        components=[_file(entry, reference, manifest.shard_size) for entry in manifest.files],
     )
 
 
-def _file(entry: FileEntry, parent: str, shard_size: int) -> Component:
+def _file(entry: FileEntry, parent: str, shard_size: int) -> dict[str, Any]:
+    """A ``file`` component in CycloneDX 1.6 JSON."""
+    component: dict[str, Any] = {"type": "file", "bom-ref": f"{parent}/file/{entry.path}", "name": entry.path}
     if not entry.shards:
-        return Component(
-            type=ComponentType.FILE,
-            name=entry.path,
-            bom_ref=f"{parent}/file/{entry.path}",
-            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=entry.sha256)],
-        )
-    # A sharded file's manifest digest is not the SHA-256 of its bytes, so it is no CycloneDX hash.
-    return Component(
-        type=ComponentType.FILE,
-        name=entry.path,
-        bom_ref=f"{parent}/file/{entry.path}",
-        properties=[
-            Property(name=f"{PREFIX}sha256-of-shards", value=entry.sha256),
-            Property(name=f"{PREFIX}shard-size", value=str(shard_size)),
-            Property(name=f"{PREFIX}shards", value=str(len(entry.shards))),
-        ],
-    )
+        component["hashes"] = [{"alg": "SHA-256", "content": entry.sha256}]
+    else:
+        # A sharded file's manifest digest is not the SHA-256 of its bytes, so it is no CycloneDX hash.
+        component["properties"] = [
+            {"name": f"{PREFIX}sha256-of-shards", "value": entry.sha256},
+            {"name": f"{PREFIX}shard-size", "value": str(shard_size)},
+            {"name": f"{PREFIX}shards", "value": str(len(entry.shards))},
+        ]
+    return component
 
 
 def _licenses(admission: Admission) -> list[DisjunctiveLicense]:
