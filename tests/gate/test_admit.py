@@ -144,6 +144,9 @@ def test_an_hf_source_goes_through_the_hub_api(settings: Settings, tmp_path: Pat
 def test_a_bad_source_is_an_error_and_registers_nothing(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(AdmitError, match="does-not-exist"):
         run(tmp_path / "does-not-exist", settings)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AdmitError, match="empty: no files to admit"):
+        run(tmp_path / "empty", settings)
     with Registry.open(settings.database_url) as registry:
         assert registry.list_models() == []
 

@@ -7,6 +7,7 @@ from datetime import UTC
 
 import pytest
 
+from modelsteward.core import Verdict
 from modelsteward.registry import Registry, RegistryError, RegistryInputError
 from tests.registry.conftest import Admit
 
@@ -187,3 +188,11 @@ def test_approvals_are_kept_with_role_person_time_and_comment(registry: Registry
     assert entry.payload == {"role": "security", "comment": "scanned clean"}
     with pytest.raises(RegistryInputError, match="bad role"):
         registry.approve("bert@2", role="", actor="lee")
+
+
+def test_a_rejected_version_takes_no_alias(registry: Registry, admit: Admit) -> None:
+    admit("bert", b"1", verdict=Verdict.REJECT)
+    with pytest.raises(RegistryError, match="bert@1 was rejected by the gate"):
+        registry.set_alias("bert", "production", 1, actor="alice")
+    assert registry.get("bert@1").aliases == ()
+

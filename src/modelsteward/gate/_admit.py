@@ -149,6 +149,8 @@ def _snapshot(
         with tempfile.TemporaryDirectory(prefix="fetch-", dir=settings.home) as tmp:
             say(f"fetching {source}")
             fetched = origin.fetch(Path(tmp))
+            if not fetched.files:
+                raise AdmitError(f"{source}: no files to admit")
             say(f"copying and hashing {len(fetched.files)} files")
             manifest = store.ingest(fetched.root, fetched.files, jobs=settings.jobs)
     except (SourceError, StoreError) as error:

@@ -219,13 +219,19 @@ class Registry:
     # Aliases
 
     def set_alias(self, name: str, alias: str, version: int, *, actor: str) -> None:
-        """Point ``alias`` of model ``name`` at ``version``; the move is kept for :meth:`rollback`."""
+        """Point ``alias`` of model ``name`` at ``version``; the move is kept for :meth:`rollback`.
+
+        A rejected version takes no alias.
+        """
         alias_name(alias)
         if version < 1:
             raise RegistryInputError(f"bad version {version}: versions are numbered from 1")
         with self._db.writing() as session:
             row = _resolve(session, Ref(model_name(name), number=version))
             _require_live(row, "an alias")
+            if row.verdict == Verdict.REJECT.value:
+                # An alias is how deployments find a model: one on a rejected version undoes the gate.
+                raise RegistryError(f"{_ref(row)} was rejected by the gate: no alias may point at it")
             current = _alias_event(session, row.model_id, alias)
             if current is not None and current.version_id == row.id:
                 return
