@@ -195,4 +195,3 @@ def test_a_rejected_version_takes_no_alias(registry: Registry, admit: Admit) -> 
     with pytest.raises(RegistryError, match="bert@1 was rejected by the gate"):
         registry.set_alias("bert", "production", 1, actor="alice")
     assert registry.get("bert@1").aliases == ()
-
