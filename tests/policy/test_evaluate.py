@@ -163,6 +163,15 @@ def test_severity_limits_are_set_per_check() -> None:
         assert evaluate(assessment(result), rules).verdict is verdict, (check, severity)
 
 
+def test_with_no_review_limit_findings_below_the_reject_limit_approve_and_the_others_reject() -> None:
+    rules = policy("max_severity: {security: null}\nreject_severity: {security: low}\n")
+    cases = [(Severity.INFO, APPROVE, []), (Severity.LOW, REJECT, ["reject_severity.security"])]
+    for severity, verdict, reasons in cases:
+        decision = evaluate(assessment(results.security(finding("X-RULE", severity))), rules)
+        assert decision.verdict is verdict, severity
+        assert [r.rule for r in held(decision)] == reasons, severity
+
+
 def test_a_finding_reason_names_the_finding_rule_the_file_and_the_evidence() -> None:
     found = [finding("PICKLE-GLOBAL-DENIED", Severity.CRITICAL, f"evil{i}.bin") for i in range(7)]
     decision = evaluate(assessment(results.security(*found)), default_policy())

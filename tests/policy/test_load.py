@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from modelsteward.checks.license import LicenseClass, load_table
 from modelsteward.core import Severity
@@ -247,6 +248,60 @@ def test_every_error_is_reported_at_once_in_file_order() -> None:
         "policy.yaml:7:18",
         "policy.yaml:8:1",
     ]
+
+
+def test_contradictions_are_reported_with_the_field_errors() -> None:
+    assert errors(
+        "version: 1\n"
+        "license:\n"
+        "  allow: [permissive]\n"
+        "  deny: [permissive]\n"
+        "max_severity: {security: medium}\n"
+        "reject_severity: {security: low}\n"
+    ) == [
+        "policy.yaml:1:1: name is required",
+        "policy.yaml:4:10: license.deny[0] must give each class or id one rule: permissive is also in "
+        'license.allow (got "permissive")',
+        "policy.yaml:6:29: reject_severity.security must be above max_severity.security (medium): a finding "
+        'cannot be both approved and rejected (got "low")',
+    ]
+
+
+def test_every_contradiction_is_reported_at_its_own_node() -> None:
+    found = errors(
+        HEAD + "license: {allow: [mit, MIT], review: [mit]}\n"
+        "reject_severity: {security: low, integrity: info}\n"
+    )
+    assert [line.split(": ", 1)[0] for line in found] == [
+        "policy.yaml:3:24",
+        "policy.yaml:3:39",
+        "policy.yaml:4:29",
+        "policy.yaml:4:45",
+    ]
+    assert "mit is also in license.allow" in found[1]
+    assert "reject_severity.integrity must be above max_severity.integrity (info)" in found[3]
+
+
+def test_a_contradiction_involving_an_invalid_field_is_left_to_the_field_error() -> None:
+    assert errors(HEAD + "max_severity: {security: severe}\nreject_severity: {security: low}\n") == [
+        "policy.yaml:3:26: max_severity.security must be one of info, low, medium, high, critical, "
+        'or null for no limit (got "severe")',
+    ]
+
+
+def test_a_policy_built_in_code_is_held_to_the_same_contradictions() -> None:
+    with pytest.raises(ValidationError, match=r"must be above max_severity\.security"):
+        Policy.model_validate({"version": 1, "name": "acme", "reject_severity": {"security": "low"}})
+    with pytest.raises(ValidationError, match=r"permissive is also in license\.allow by default"):
+        Policy.model_validate({"version": 1, "name": "acme", "license": {"deny": ["permissive"]}})
+
+
+def test_no_review_limit_and_a_reject_limit_are_valid_together() -> None:
+    policy = parse_policy(
+        HEAD + "max_severity: {security: null}\nreject_severity: {security: low}\n", filename="p"
+    )
+    assert policy.max_severity.limit("security") is None
+    assert policy.reject_severity.limit("security") is Severity.LOW
 
 
 @pytest.mark.parametrize(

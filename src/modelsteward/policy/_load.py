@@ -9,15 +9,25 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from modelsteward.policy._model import Policy
+from modelsteward.policy._model import (
+    COLLECTING,
+    Contradiction,
+    LicenseRules,
+    Policy,
+    RejectFrom,
+    ReviewAbove,
+    licence_contradictions,
+    severity_contradictions,
+)
 
 Loc = tuple[str | int, ...]
+Section = TypeVar("Section", bound=BaseModel)
 
 # What a value of each pydantic error type must be, as the end of "<path> must ...".
 _EXPECTED = {
@@ -115,13 +125,43 @@ def _parse(text: str, filename: str, digest: str) -> Policy:
         )
     issues = [PolicyIssue(filename, *_mark(at), _dotted(loc), text) for loc, at, text in _duplicates(root)]
     try:
-        policy = Policy.model_validate(raw)
+        policy = Policy.model_validate(raw, context=COLLECTING)
     except ValidationError as error:
         issues += [_issue(detail, root, filename) for detail in error.errors()]
+    issues += [_contradiction_issue(found, root, filename) for found in _contradictions(raw)]
     if issues:
         raise PolicyError(sorted(issues, key=lambda i: (i.line or 0, i.column or 0)))
     policy._digest = digest
     return policy
+
+
+def _contradictions(raw: object) -> Iterator[Contradiction]:
+    """The contradictions among the sections that are valid on their own, whatever else is wrong.
+
+    Each section is validated again by itself: a policy with any error has no sections to read.
+    """
+    licence = _section(raw, "license", LicenseRules)
+    if licence is not None:
+        yield from licence_contradictions(licence)
+    review, reject = _section(raw, "max_severity", ReviewAbove), _section(raw, "reject_severity", RejectFrom)
+    if review is not None and reject is not None:
+        yield from severity_contradictions(review, reject)
+
+
+def _section(raw: object, key: str, model: type[Section]) -> Section | None:
+    """The section ``key`` of ``raw`` (its defaults when absent), or None when it is not valid."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        return model.model_validate(raw.get(key, {}), context=COLLECTING)
+    except ValidationError:
+        return None
+
+
+def _contradiction_issue(found: Contradiction, root: yaml.Node, filename: str) -> PolicyIssue:
+    path = _dotted(found.at)
+    message = f"{path} {found.message} (got {_describe(found.got)})"
+    return PolicyIssue(filename, *_mark(_node_at(root, found.at)), path, message)
 
 
 def _syntax_issue(error: yaml.MarkedYAMLError, filename: str) -> PolicyIssue:

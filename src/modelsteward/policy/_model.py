@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated, Literal, get_args
 
 from pydantic import (
@@ -20,6 +23,7 @@ from pydantic import (
     PrivateAttr,
     StrictBool,
     StrictStr,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -44,6 +48,33 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _IDENTIFIER_PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _GLOBAL = re.compile(rf"{_IDENTIFIER_PATH}:{_IDENTIFIER_PATH}")
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """Two rules of a policy that cannot both hold, each valid on its own."""
+
+    at: tuple[str | int, ...]
+    """The path, from the top of the policy, of the rule reported: the later one, or the one written."""
+    message: str
+    """What is wrong, worded to follow the rule's dotted path."""
+    got: str
+    """The value at ``at``."""
+
+
+COLLECTING: Mapping[str, bool] = MappingProxyType({"collect_contradictions": True})
+"""The validation context of a caller that finds every contradiction itself, with
+:func:`licence_contradictions` and :func:`severity_contradictions` (the loader, which reports them all
+with the field errors): the schema's validators then leave them to it instead of raising the first."""
+
+
+def _raise_first(found: Iterable[Contradiction], info: ValidationInfo, *, within: tuple[str, ...]) -> None:
+    """Raise the first contradiction in ``found`` (located relative to ``within``), unless collecting."""
+    if info.context is not None and info.context.get("collect_contradictions"):
+        return
+    first = next(iter(found), None)
+    if first is not None:
+        raise _invalid(first.message, at=first.at[len(within) :], got=first.got)
 
 
 def _invalid(message: str, **context: object) -> PydanticCustomError:
@@ -152,21 +183,8 @@ class LicenseRules(BaseModel):
     """A card and a licence file that name different licences: never approved."""
 
     @model_validator(mode="after")
-    def _one_rule_each(self) -> LicenseRules:
-        seen: dict[str, str] = {}
-        clashes: list[str] = []
-        at: tuple[str, int] | None = None
-        for key in ("allow", "review", "deny"):
-            for index, entry in enumerate(getattr(self, key)):
-                if entry not in seen:
-                    seen[entry] = key
-                    continue
-                default = "" if seen[entry] in self.model_fields_set else " by default"
-                clashes.append(f"{entry} is also in license.{seen[entry]}{default}")
-                at = at or (key, index)
-        if at is not None:
-            message = f"must give each class or id one rule: {'; '.join(clashes)}"
-            raise _invalid(message, at=at, got=getattr(self, at[0])[at[1]])
+    def _one_rule_each(self, info: ValidationInfo) -> LicenseRules:
+        _raise_first(licence_contradictions(self), info, within=("license",))
         return self
 
     def rule_for(self, entry: str) -> Literal["allow", "review", "deny"] | None:
@@ -179,6 +197,21 @@ class LicenseRules(BaseModel):
         if entry in self.deny:
             return "deny"
         return None
+
+
+def licence_contradictions(rules: LicenseRules) -> Iterator[Contradiction]:
+    """Each class or id listed again after its first rule, located at the repeat."""
+    seen: dict[str, str] = {}
+    for key in ("allow", "review", "deny"):
+        for index, entry in enumerate(getattr(rules, key)):
+            if entry not in seen:
+                seen[entry] = key
+                continue
+            default = "" if seen[entry] in rules.model_fields_set else " by default"
+            message = (
+                f"must give each class or id one rule: {entry} is also in license.{seen[entry]}{default}"
+            )
+            yield Contradiction(("license", key, index), message, entry)
 
 
 class ObligationRules(BaseModel):
@@ -296,23 +329,34 @@ class Policy(BaseModel):
         return self._digest
 
     @model_validator(mode="after")
-    def _reject_above_review(self) -> Policy:
-        for check in CHECKS:
-            review, reject = self.max_severity.limit(check), self.reject_severity.limit(check)
-            if review is None or reject is None or reject > review:
-                continue
-            # Point at the limit the file wrote: the other may be a default the author never saw.
-            if check in self.reject_severity.model_fields_set:
-                raise _invalid(
-                    f"must be above max_severity.{check} ({review.label}): a finding cannot be both "
-                    "approved and rejected",
-                    at=("reject_severity", check),
-                    got=reject.label,
-                )
-            raise _invalid(
-                f"must be below reject_severity.{check} ({reject.label} by default): a finding cannot be "
-                f"both approved and rejected; lower it or set reject_severity.{check}",
-                at=("max_severity", check),
-                got=review.label,
-            )
+    def _reject_above_review(self, info: ValidationInfo) -> Policy:
+        _raise_first(severity_contradictions(self.max_severity, self.reject_severity), info, within=())
         return self
+
+
+def severity_contradictions(review: SeverityLimits, reject: SeverityLimits) -> Iterator[Contradiction]:
+    """Each check whose reject limit is not above its review limit.
+
+    A null limit contradicts nothing: with no review limit, findings below the reject limit are
+    approved and the others rejected; with no reject limit, nothing is rejected for its severity.
+    """
+    for check in CHECKS:
+        # The highest severity approved without review, and the lowest that rejects.
+        highest, lowest = review.limit(check), reject.limit(check)
+        if highest is None or lowest is None or lowest > highest:
+            continue
+        # Point at the limit the file wrote: the other may be a default the author never saw.
+        if check in reject.model_fields_set:
+            yield Contradiction(
+                ("reject_severity", check),
+                f"must be above max_severity.{check} ({highest.label}): a finding cannot be both approved "
+                "and rejected",
+                lowest.label,
+            )
+        else:
+            yield Contradiction(
+                ("max_severity", check),
+                f"must be below reject_severity.{check} ({lowest.label} by default): a finding cannot be "
+                f"both approved and rejected; lower it or set reject_severity.{check}",
+                highest.label,
+            )
