@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,42 @@ from sqlalchemy.pool import NullPool
 
 from modelsteward.checks.security import FileReport, ScanOptions
 from modelsteward.checks.security._scan import scan_file
+from modelsteward.cli.main import main
 from modelsteward.core.rules import load_catalogue
 
 ScanBytes = Callable[..., FileReport]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one ``steward`` command returned and printed."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+Steward = Callable[..., Result]
+
+
+@pytest.fixture
+def steward(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Steward:
+    """Run ``steward ARGS...`` in-process, on a wide terminal, and capture what it prints."""
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str) -> Result:
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # --help and --version
+            code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
 
 
 @pytest.fixture

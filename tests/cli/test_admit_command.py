@@ -3,42 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from modelsteward.cli.main import main
+from tests.conftest import Steward
 from tests.gate.test_admit import model_folder
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 
 
-@dataclass(frozen=True)
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-Steward = Callable[..., Result]
-
-
-@pytest.fixture
-def steward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Steward:
-    """Run ``steward ARGS...`` in-process in a fresh workspace (SQLite)."""
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command runs in a fresh workspace (SQLite)."""
     monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("STEWARD_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def run(*args: str) -> Result:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 def admit_json(steward: Steward, *args: str) -> tuple[int, dict[str, object]]:

@@ -4,42 +4,11 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from modelsteward.cli.main import main
-
-
-@dataclass(frozen=True)
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-Steward = Callable[..., Result]
-
-
-@pytest.fixture
-def steward(capsys: pytest.CaptureFixture[str]) -> Steward:
-    """Run ``steward ARGS...`` in-process and capture what it prints."""
-
-    def run(*args: str) -> Result:
-        try:
-            code = main(list(args))
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+from tests.conftest import Steward
 
 
 def _malicious_pickle(canary: Path) -> bytes:

@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
-from modelsteward.cli.main import main
 from modelsteward.core import Verdict
 from modelsteward.registry import Registry
+from tests.conftest import Steward
 from tests.registry._samples import register_sample
 
 
-@dataclass(frozen=True)
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-Steward = Callable[..., Result]
-
-
-@pytest.fixture
-def steward(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Steward:
-    """Run ``steward ARGS...`` in-process against the test database."""
+@pytest.fixture(autouse=True)
+def _registry(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command runs against the test database, as user ``tester``."""
     monkeypatch.setenv("STEWARD_DATABASE_URL", database_url)
     monkeypatch.setenv("USER", "tester")
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def run(*args: str) -> Result:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture
