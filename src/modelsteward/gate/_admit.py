@@ -89,13 +89,41 @@ def admit(
     say = progress or (lambda _message: None)
     try:
         valid_model_name(name)
-        if derived_from is not None:
-            with Registry.open(settings.database_url) as registry:
-                registry.get(derived_from)
-    except RegistryError as error:  # before any work: a name or parent the registry would refuse
+    except RegistryError as error:
         raise AdmitError(str(error)) from None
+    with Registry.open(settings.database_url) as registry:
+        if derived_from is not None:
+            try:
+                registry.get(derived_from)  # before any work: a parent the registry would refuse
+            except RegistryError as error:
+                raise AdmitError(str(error)) from None
+        return _admit(
+            source,
+            name=name,
+            policy=policy,
+            settings=settings,
+            registry=registry,
+            actor=actor,
+            derived_from=derived_from,
+            env=os.environ if env is None else env,
+            say=say,
+        )
+
+
+def _admit(
+    source: str,
+    *,
+    name: str,
+    policy: Policy,
+    settings: Settings,
+    registry: Registry,
+    actor: str,
+    derived_from: str | None,
+    env: Mapping[str, str],
+    say: Progress,
+) -> Outcome:
     store = ArtifactStore(settings.store)
-    snapshot = _snapshot(source, store, settings, env=os.environ if env is None else env, say=say)
+    snapshot = _snapshot(source, store, settings, env=env, say=say)
     context = CheckContext(
         allowed_globals=frozenset(policy.security.allowed_globals),
         jobs=settings.jobs,
@@ -125,17 +153,16 @@ def admit(
         )
 
     say("registering")
-    with Registry.open(settings.database_url) as registry:
-        registration = registry.register(
-            name=name,
-            manifest=snapshot.manifest,
-            source=snapshot.source,
-            revision=snapshot.revision,
-            verdict=admission.decision.verdict,
-            describe=describe,
-            derived_from=derived_from,
-            actor=actor,
-        )
+    registration = registry.register(
+        name=name,
+        manifest=snapshot.manifest,
+        source=snapshot.source,
+        revision=snapshot.revision,
+        verdict=admission.decision.verdict,
+        describe=describe,
+        derived_from=derived_from,
+        actor=actor,
+    )
     return _outcome(admission, registration, store, settings)
 
 

@@ -11,7 +11,7 @@ from modelsteward.core import Manifest
 from modelsteward.core.manifest import ManifestDiff
 from modelsteward.registry import Registry, VersionInfo
 from modelsteward.settings import Settings
-from modelsteward.sources import SourceError, open_source
+from modelsteward.sources import open_source
 from modelsteward.store import ArtifactStore, hash_tree
 
 
@@ -54,8 +54,6 @@ def verify(ref: str, *, settings: Settings, path: Path | None = None) -> Verific
 
 
 def _manifest_of(folder: Path, shard_size: int, jobs: int | None) -> Manifest:
-    if not folder.exists():
-        raise SourceError(f"{folder}: no such file or directory")
     with tempfile.TemporaryDirectory() as tmp:
         fetched = open_source(str(folder)).fetch(Path(tmp))
         return hash_tree(fetched.root, fetched.files, jobs=jobs, shard_size=shard_size)

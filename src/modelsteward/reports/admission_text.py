@@ -37,7 +37,9 @@ def render(outcome: Outcome, out: Console) -> None:
     version = f"{admission.name}@{admission.version}" + ("" if outcome.new else " (already registered)")
     out.print(Text(f"{verdict.value.upper()}  {version}", style=_VERDICT_STYLE[verdict]))
     registered = outcome.registered
-    if registered.verdict is not verdict or registered.derived_from != admission.derived_from:
+    if not outcome.new and (
+        registered.verdict is not verdict or registered.derived_from != admission.derived_from
+    ):
         # The same content was registered before, under another policy or lineage: say what is on record.
         lineage = f", derived from {registered.derived_from}" if registered.derived_from else ""
         out.print(
