@@ -344,7 +344,7 @@ class Registry:
     def audit(self) -> list[AuditEntry]:
         """Every audit entry, in sequence order."""
         with self._db.reading() as session:
-            return [_audit.to_entry(row) for row in session.scalars(select(AuditRow).order_by(AuditRow.seq))]
+            return _audit_entries(session)
 
     def verify_audit(self, *, anchor: str | None = None) -> AuditReport:
         """Check the audit chain: every edited, deleted or reordered entry is a problem.
@@ -353,9 +353,7 @@ class Registry:
         entry, and in any case by ``anchor``, a head hash recorded earlier.
         """
         with self._db.reading() as session:
-            entries = [
-                _audit.to_entry(row) for row in session.scalars(select(AuditRow).order_by(AuditRow.seq))
-            ]
+            entries = _audit_entries(session)
             versions = [_ref(row) for row in session.scalars(select(VersionRow).order_by(VersionRow.id))]
         report = _audit.verify(entries, anchor=anchor)
         admitted = {entry.subject for entry in entries if entry.action == "admit"}
@@ -369,6 +367,10 @@ class Registry:
         last = entries[-1].seq if entries else 0
         problem = AuditProblem(last + 1, Tamper.TRUNCATED, detail)
         return dataclasses.replace(report, problems=(*report.problems, problem))
+
+
+def _audit_entries(session: Session) -> list[AuditEntry]:
+    return [_audit.to_entry(row) for row in session.scalars(select(AuditRow).order_by(AuditRow.seq))]
 
 
 def _now() -> datetime:
