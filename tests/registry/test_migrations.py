@@ -19,7 +19,16 @@ from modelsteward.registry._migrate import SCRIPTS, alembic_config
 from modelsteward.registry._schema import Base
 from tests.registry._samples import register_sample
 
-TABLES = {"models", "versions", "alias_history", "tags", "approvals", "audit_log", "alembic_version"}
+TABLES = {
+    "models",
+    "versions",
+    "alias_history",
+    "tags",
+    "approvals",
+    "evaluations",
+    "audit_log",
+    "alembic_version",
+}
 
 
 def _head() -> str | None:
@@ -36,7 +45,7 @@ def _revision(url: str) -> str | None:
 
 def test_open_migrates_an_empty_database_to_head(database_url: str) -> None:
     Registry.open(database_url).close()
-    assert _revision(database_url) == _head() == "0001"
+    assert _revision(database_url) == _head() == "0002"
     engine = create_engine(Database(database_url).url, poolclass=NullPool)
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) == TABLES

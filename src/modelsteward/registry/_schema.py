@@ -137,6 +137,21 @@ class ApprovalRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
 
 
+class EvaluationRow(Base):
+    """One evaluation of a version on a dataset, made after its admission (``steward evaluate``)."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    task: Mapped[str] = mapped_column(String(50))
+    dataset_digest: Mapped[str] = mapped_column(String(71))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The evaluation as JSON: metrics with intervals, efficiency, fairness, the isolation it ran in."""
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AuditRow(Base):
     """One entry of the append-only audit log, chained to the one before by hash."""
 

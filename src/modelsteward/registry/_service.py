@@ -28,13 +28,22 @@ from modelsteward.registry._refs import (
     role_name,
     tag_name,
 )
-from modelsteward.registry._schema import AliasEventRow, ApprovalRow, AuditRow, ModelRow, TagRow, VersionRow
+from modelsteward.registry._schema import (
+    AliasEventRow,
+    ApprovalRow,
+    AuditRow,
+    EvaluationRow,
+    ModelRow,
+    TagRow,
+    VersionRow,
+)
 from modelsteward.registry._values import (
     Approval,
     AuditEntry,
     AuditProblem,
     AuditReport,
     Description,
+    EvaluationRecord,
     ModelSummary,
     Registration,
     RegistryError,
@@ -338,6 +347,39 @@ class Registry:
             row.approvals.append(ApprovalRow(role=role, actor=actor, at=now, comment=comment))
             _record(session, now, actor, "approve", _ref(row), {"role": role, "comment": comment})
         return Approval(role=role, actor=actor, at=now, comment=comment)
+
+    def record_evaluation(
+        self, ref: str, *, task: str, dataset_digest: str, record: Mapping[str, Any], actor: str
+    ) -> EvaluationRecord:
+        """Keep an evaluation of the version ``ref`` names, and say so in the audit log."""
+        parsed = parse_ref(ref)
+        with self._db.writing() as session:
+            row = _resolve(session, parsed)
+            now = _now()
+            session.add(
+                EvaluationRow(
+                    version_id=row.id,
+                    task=task,
+                    dataset_digest=dataset_digest,
+                    record=dict(record),
+                    actor=actor,
+                    at=now,
+                )
+            )
+            _record(session, now, actor, "evaluate", _ref(row), {"task": task, "dataset": dataset_digest})
+            return EvaluationRecord(_ref(row), task, dataset_digest, record, actor, now)
+
+    def evaluations(self, ref: str) -> list[EvaluationRecord]:
+        """The evaluations of the version ``ref`` names, oldest first."""
+        parsed = parse_ref(ref)
+        with self._db.reading() as session:
+            row = _resolve(session, parsed)
+            rows = session.scalars(
+                select(EvaluationRow).where(EvaluationRow.version_id == row.id).order_by(EvaluationRow.id)
+            )
+            return [
+                EvaluationRecord(_ref(row), e.task, e.dataset_digest, e.record, e.actor, e.at) for e in rows
+            ]
 
     # Audit
 

@@ -32,6 +32,22 @@ class Approval:
 
 
 @dataclass(frozen=True, slots=True)
+class EvaluationRecord:
+    """An evaluation of a version made after its admission."""
+
+    ref: str
+    """``NAME@NUMBER`` of the version evaluated."""
+    task: str
+    dataset_digest: str
+    """``sha256:<hex>`` of the evaluation data file."""
+    record: Mapping[str, Any]
+    """The evaluation as JSON: metrics with intervals, efficiency, fairness, the isolation it ran in."""
+    actor: str
+    at: datetime
+    """When it was recorded (UTC)."""
+
+
+@dataclass(frozen=True, slots=True)
 class VersionInfo:
     """One immutable version of a registered model, with what has been said about it since."""
 
