@@ -89,3 +89,58 @@ def assessment(*replacements: CheckResult, without: tuple[str, ...] = ()) -> Ass
     results = {r.check: r for r in (security(), integrity(), license_(), documentation())}
     results.update({r.check: r for r in replacements})
     return Assessment(tuple(r for check, r in results.items() if check not in without))
+
+
+def performance(
+    metrics: dict[str, tuple[float, float, float]] | None = None,
+    *,
+    task: str = "classification",
+    isolation: str = "bubblewrap",
+    p95_ms: float = 12.0,
+) -> CheckResult:
+    """A performance result with ``metrics`` as name -> (value, low, high)."""
+    measured = {"accuracy": (0.9, 0.85, 0.94)} if metrics is None else metrics
+    return CheckResult(
+        check="performance",
+        status=CheckStatus.PASS,
+        data={
+            "task": task,
+            "isolation": isolation,
+            "metrics": {n: {"value": v, "low": lo, "high": hi} for n, (v, lo, hi) in measured.items()},
+            "efficiency": {
+                "batch_size": 32,
+                "latency_ms": {"p50": p95_ms / 2, "p95": p95_ms, "p99": p95_ms * 2},
+            },
+        },
+    )
+
+
+def fairness(
+    task: str = "classification",
+    *,
+    groups: dict[str, tuple[float | None, float | None, float | None]] | None = None,
+    associations: dict[str, tuple[float, float]] | None = None,
+    flips: dict[str, float] | None = None,
+) -> CheckResult:
+    """A fairness result: groups as feature -> (parity difference, parity ratio, equalized odds),
+    associations as test -> (effect size, p-value), flips as family -> flip rate."""
+    return CheckResult(
+        check="fairness",
+        status=CheckStatus.PASS,
+        data={
+            "task": task,
+            "groups": [
+                {
+                    "feature": feature,
+                    "demographic_parity_difference": gaps[0],
+                    "demographic_parity_ratio": gaps[1],
+                    "equalized_odds_difference": gaps[2],
+                }
+                for feature, gaps in (groups or {}).items()
+            ],
+            "associations": [
+                {"test": t, "effect_size": d, "p_value": p} for t, (d, p) in (associations or {}).items()
+            ],
+            "counterfactual": [{"family": f, "pairs": 10, "flip_rate": r} for f, r in (flips or {}).items()],
+        },
+    )

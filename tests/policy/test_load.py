@@ -60,7 +60,7 @@ def errors(text: str) -> list[str]:
             "colour: blue\n",
             "policy.yaml:3:1: colour is not a policy key; the top-level keys are version, name, description, "
             "require_checks, on_check_error, license, obligations, max_severity, reject_severity, security, "
-            "integrity, documentation",
+            "integrity, documentation, performance, fairness",
             id="unknown-top-level-key",
         ),
         pytest.param(
@@ -166,8 +166,8 @@ def errors(text: str) -> list[str]:
         ),
         pytest.param(
             "require_checks: [security, sandbox]\n",
-            "policy.yaml:3:28: require_checks[1] must be one of security, integrity, license, documentation "
-            '(got "sandbox")',
+            "policy.yaml:3:28: require_checks[1] must be one of security, integrity, license, documentation, "
+            'performance, fairness (got "sandbox")',
             id="bad-check",
         ),
         pytest.param(
@@ -367,6 +367,12 @@ def test_the_default_policy_is_the_documented_one() -> None:
     assert policy.documentation.require_card is True
     assert policy.documentation.require == ("intended_use",)
     assert policy.documentation.on_missing == "review"
+    assert (policy.performance.minimum, policy.performance.maximum) == ({}, {})
+    assert (policy.performance.judge, policy.performance.max_p95_latency_ms) == ("estimate", None)
+    assert (policy.performance.unsandboxed, policy.performance.on_fail) == ("review", "review")
+    fairness = policy.fairness
+    assert fairness.min_demographic_parity_ratio is fairness.max_counterfactual_flip_rate is None
+    assert (fairness.association_alpha, fairness.on_fail) == (0.05, "review")
     # Its digest is that of its canonical JSON: it changes exactly when a default does.
     canonical = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     assert policy.digest == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -411,6 +417,8 @@ def test_the_example_policy_loads_and_says_what_it_differs_in() -> None:
     assert policy.license.deny == ("strong-copyleft", "no-derivatives", "agpl-3.0")
     assert "non-commercial" in policy.license.review
     assert policy.documentation.require == ("intended_use", "training_data")
+    assert policy.performance.max_p95_latency_ms == 250
+    assert policy.fairness.min_demographic_parity_ratio == 0.8
     assert policy.digest == "sha256:" + hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
     # Every key is commented: the example is meant to be read before it is copied.
     top_level = [line for line in EXAMPLE.read_text().splitlines() if line and line[0].isalpha()]

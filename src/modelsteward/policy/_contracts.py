@@ -87,3 +87,87 @@ class DocumentationData(BaseModel):
 
     card: str | None
     sections: dict[str, bool]
+
+
+class Estimate(BaseModel):
+    """A measured value with its confidence interval."""
+
+    model_config = _CONFIG
+
+    value: float
+    low: float
+    high: float
+
+
+class Latency(BaseModel):
+    """Latency of one batch at the evaluation batch size, in milliseconds."""
+
+    model_config = _CONFIG
+
+    p50: float
+    p95: float
+    p99: float
+
+
+class Efficiency(BaseModel):
+    """What the evaluation measured of the model's cost."""
+
+    model_config = _CONFIG
+
+    batch_size: int
+    latency_ms: Latency
+
+
+class PerformanceData(BaseModel):
+    """``data`` of the performance check."""
+
+    model_config = _CONFIG
+
+    task: str
+    isolation: str
+    metrics: dict[str, Estimate]
+    efficiency: Efficiency
+
+
+class GroupGaps(BaseModel):
+    """How far apart the groups of one sensitive column (or intersection) are."""
+
+    model_config = _CONFIG
+
+    feature: str
+    demographic_parity_difference: float | None
+    demographic_parity_ratio: float | None
+    equalized_odds_difference: float | None
+
+
+class Association(BaseModel):
+    """One embedding association test (WEAT or SEAT)."""
+
+    model_config = _CONFIG
+
+    test: str
+    effect_size: float
+    p_value: float
+
+
+class Counterfactual(BaseModel):
+    """How often swapping one family of identity terms changed the output."""
+
+    model_config = _CONFIG
+
+    family: str
+    pairs: int
+    flip_rate: float | None
+
+
+class FairnessData(BaseModel):
+    """``data`` of the fairness check."""
+
+    model_config = _CONFIG
+
+    task: str
+    """The evaluation task, which says which evidence applies: group gaps and counterfactuals for
+    classifiers, counterfactuals for generators, association tests for embedding models."""
+    groups: tuple[GroupGaps, ...] = ()
+    associations: tuple[Association, ...] = ()
+    counterfactual: tuple[Counterfactual, ...] = ()

@@ -8,8 +8,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from modelsteward.core import Assessment, CheckResult, CheckStatus, Decision, Finding, Reason, Verdict
-from modelsteward.policy._contracts import DocumentationData, IntegrityData, LicenseData, SecurityData
-from modelsteward.policy._model import Policy
+from modelsteward.policy._contracts import (
+    DocumentationData,
+    FairnessData,
+    IntegrityData,
+    LicenseData,
+    PerformanceData,
+    SecurityData,
+)
+from modelsteward.policy._model import FairnessRules, PerformanceRules, Policy
 
 # Evidence lists at most this many items, then says how many more there are.
 _SHOWN = 5
@@ -216,6 +223,153 @@ def _documentation(data: DocumentationData, result: CheckResult, policy: Policy)
             )
 
 
+def _performance(data: PerformanceData, result: CheckResult, policy: Policy) -> Iterator[Reason]:
+    rules = policy.performance
+    if data.isolation == "none":
+        yield Reason(
+            Verdict(rules.unsandboxed),
+            "performance.unsandboxed",
+            result.check,
+            "the model was evaluated without a sandbox: its code ran with the user's rights",
+            "evaluated with --no-sandbox",
+        )
+    for metric, bound in rules.minimum.items():
+        yield _bound(data, rules, result.check, metric, bound, at_least=True)
+    for metric, bound in rules.maximum.items():
+        yield _bound(data, rules, result.check, metric, bound, at_least=False)
+    limit = rules.max_p95_latency_ms
+    if limit is not None:
+        p95 = data.efficiency.latency_ms.p95
+        met = p95 <= limit
+        yield Reason(
+            Verdict.APPROVE if met else Verdict(rules.on_fail),
+            "performance.max_p95_latency_ms",
+            result.check,
+            f"p95 latency {p95:.1f} ms is {'within' if met else 'above'} the limit of {limit:g} ms",
+            f"batches of {data.efficiency.batch_size}, p50 {data.efficiency.latency_ms.p50:.1f} ms, "
+            f"p99 {data.efficiency.latency_ms.p99:.1f} ms",
+        )
+
+
+def _bound(
+    data: PerformanceData, rules: PerformanceRules, check: str, metric: str, bound: float, *, at_least: bool
+) -> Reason:
+    """The reason one metric bound gives: approve when met, ``on_fail`` when not or when not measured."""
+    rule = f"performance.{'minimum' if at_least else 'maximum'}.{metric}"
+    estimate = data.metrics.get(metric)
+    if estimate is None:
+        measured = ", ".join(sorted(data.metrics)) or "none"
+        return Reason(
+            Verdict(rules.on_fail),
+            rule,
+            check,
+            f"{metric} was not measured by the {data.task} evaluation, so its bound cannot be judged",
+            f"measured: {measured}",
+        )
+    # Judged on the interval, the end that is least favourable to the model must meet the bound.
+    judged = estimate.value if rules.judge == "estimate" else (estimate.low if at_least else estimate.high)
+    met = judged >= bound if at_least else judged <= bound
+    side = "at least" if at_least else "at most"
+    what = "" if rules.judge == "estimate" else "the confidence interval of "
+    return Reason(
+        Verdict.APPROVE if met else Verdict(rules.on_fail),
+        rule,
+        check,
+        f"{what}{metric} {'meets' if met else 'misses'} the bound of {side} {bound:g}",
+        f"{metric} {estimate.value:.4g} [{estimate.low:.4g}, {estimate.high:.4g}] on {data.task}",
+    )
+
+
+def _fairness(data: FairnessData, result: CheckResult, policy: Policy) -> Iterator[Reason]:
+    rules = policy.fairness
+    fail = Verdict(rules.on_fail)
+    group_limits = (
+        (
+            "max_demographic_parity_difference",
+            "demographic_parity_difference",
+            rules.max_demographic_parity_difference,
+        ),
+        ("max_equalized_odds_difference", "equalized_odds_difference", rules.max_equalized_odds_difference),
+        ("min_demographic_parity_ratio", "demographic_parity_ratio", rules.min_demographic_parity_ratio),
+    )
+    for rule, field, limit in group_limits:
+        if limit is None:
+            continue
+        gaps = [(gap.feature, getattr(gap, field)) for gap in data.groups]
+        judged = [(feature, value) for feature, value in gaps if value is not None]
+        if not judged:
+            if data.task == "classification":
+                yield _unmeasured(rules, rule, result.check, field.replace("_", " "), "sensitive columns")
+            continue
+        at_least = rule.startswith("min_")
+        failing = [(f, v) for f, v in judged if (v < limit if at_least else v > limit)]
+        listing = _listing(f"{f}: {v:.3f}" for f, v in (failing or judged))
+        name = field.replace("_", " ")
+        yield Reason(
+            fail if failing else Verdict.APPROVE,
+            f"fairness.{rule}",
+            result.check,
+            f"{name} {'is beyond' if failing else 'is within'} the limit of {limit:g}"
+            + (f" for {len(failing)} of {len(judged)} groupings" if failing else ""),
+            listing,
+        )
+    yield from _associations(data, rules, result.check)
+    if rules.max_counterfactual_flip_rate is not None:
+        limit = rules.max_counterfactual_flip_rate
+        rates = [(c.family, c.flip_rate) for c in data.counterfactual if c.flip_rate is not None]
+        if not rates:
+            if data.task in ("classification", "generation"):
+                yield _unmeasured(
+                    rules, "max_counterfactual_flip_rate", result.check, "counterfactual flip rate", "texts"
+                )
+        else:
+            failing = [(f, r) for f, r in rates if r > limit]
+            yield Reason(
+                fail if failing else Verdict.APPROVE,
+                "fairness.max_counterfactual_flip_rate",
+                result.check,
+                f"swapping identity terms changes the output {'too often' if failing else 'rarely enough'} "
+                f"(limit {limit:g})",
+                _listing(f"{f}: {r:.3f}" for f, r in (failing or rates)),
+            )
+
+
+def _associations(data: FairnessData, rules: FairnessRules, check: str) -> Iterator[Reason]:
+    limit = rules.max_association_effect_size
+    if limit is None:
+        return
+    if not data.associations:
+        if data.task == "retrieval":
+            yield _unmeasured(
+                rules, "max_association_effect_size", check, "association effect size", "word sets"
+            )
+        return
+    biased = [
+        a for a in data.associations if a.p_value < rules.association_alpha and abs(a.effect_size) > limit
+    ]
+    shown = biased or list(data.associations)
+    yield Reason(
+        Verdict(rules.on_fail) if biased else Verdict.APPROVE,
+        "fairness.max_association_effect_size",
+        check,
+        f"{len(biased)} of {len(data.associations)} association tests show a significant effect "
+        f"above {limit:g}"
+        if biased
+        else f"no association test shows a significant effect above {limit:g}",
+        _listing(f"{a.test}: d={a.effect_size:.2f}, p={a.p_value:.3g}" for a in shown),
+    )
+
+
+def _unmeasured(rules: FairnessRules, rule: str, check: str, what: str, needs: str) -> Reason:
+    return Reason(
+        Verdict(rules.on_fail),
+        f"fairness.{rule}",
+        check,
+        f"the {what} was not measured, so its limit cannot be judged",
+        f"it needs {needs}",
+    )
+
+
 # Each judge takes the data of its own contract model, which Any stands for here.
 Judge = Callable[[Any, CheckResult, Policy], Iterator[Reason]]
 _JUDGES: dict[str, tuple[type[BaseModel], Judge]] = {
@@ -223,6 +377,8 @@ _JUDGES: dict[str, tuple[type[BaseModel], Judge]] = {
     "integrity": (IntegrityData, _integrity),
     "license": (LicenseData, _license),
     "documentation": (DocumentationData, _documentation),
+    "performance": (PerformanceData, _performance),
+    "fairness": (FairnessData, _fairness),
 }
 
 

@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     PrivateAttr,
     StrictBool,
@@ -31,14 +32,17 @@ from pydantic_core import PydanticCustomError
 
 from modelsteward.checks.documentation import Section
 from modelsteward.checks.license import LicenseClass, LicenseTable, load_table
+from modelsteward.checks.performance.metrics import METRICS
 from modelsteward.core import Severity
 
 LICENSE_CLASSES: tuple[str, ...] = tuple(c.value for c in LicenseClass if c is not LicenseClass.UNKNOWN)
 """The licence classes a policy can list (``unknown`` has a rule of its own: ``license.unknown``)."""
 
-CheckName = Literal["security", "integrity", "license", "documentation"]
+CheckName = Literal["security", "integrity", "license", "documentation", "performance", "fairness"]
 """The checks whose results the policy judges."""
 CHECKS: tuple[CheckName, ...] = get_args(CheckName)
+FILE_CHECKS: tuple[CheckName, ...] = ("security", "integrity", "license", "documentation")
+"""The checks that need only the model's files; performance and fairness need evaluation data."""
 
 Escalation = Literal["review", "reject"]
 """What a rule that never approves does: send the model to a person, or reject it."""
@@ -240,7 +244,7 @@ class SeverityLimits(BaseModel):
 
     def limit(self, check: str) -> Severity | None:
         """The limit for ``check``, or None when there is none (or the policy knows no such check)."""
-        value = getattr(self, check) if check in CHECKS else None
+        value = getattr(self, check, None)
         return value if isinstance(value, Severity) else None
 
 
@@ -298,6 +302,59 @@ class DocumentationRules(BaseModel):
     """What a missing card or required section does."""
 
 
+def _metric(value: str) -> str:
+    if value in METRICS:
+        return value
+    near = difflib.get_close_matches(value, list(METRICS), n=1)
+    hint = f"did you mean {near[0]}?" if near else f"known metrics: {', '.join(METRICS)}"
+    raise _invalid(f"is not a metric ModelSteward measures; {hint}")
+
+
+MetricName = Annotated[StrictStr, AfterValidator(_metric)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class PerformanceRules(BaseModel):
+    """What the model must achieve on the enterprise's evaluation data, and how fast."""
+
+    model_config = _CONFIG
+
+    minimum: dict[MetricName, float] = {}
+    """Metric -> the lowest value approved (accuracy, macro_f1, roc_auc, recall@5, ndcg@10, rouge_l, ...)."""
+    maximum: dict[MetricName, float] = {}
+    """Metric -> the highest value approved (ece, mae, rmse)."""
+    judge: Literal["estimate", "interval"] = "estimate"
+    """estimate: the measured value must meet the bound; interval: the whole confidence interval must,
+    so that a small evaluation set cannot pass by luck."""
+    max_p95_latency_ms: Annotated[float, Field(gt=0)] | None = None
+    """The highest 95th-percentile latency of one batch, in milliseconds, at the evaluation batch size."""
+    unsandboxed: Literal["approve", "review", "reject"] = "review"
+    """An evaluation that ran without isolation (``--no-sandbox``)."""
+    on_fail: Escalation = "review"
+    """What a bound that is not met does."""
+
+
+class FairnessRules(BaseModel):
+    """How differently the model may treat groups of people; null means no limit."""
+
+    model_config = _CONFIG
+
+    max_demographic_parity_difference: Fraction | None = None
+    """The largest gap in selection rate between groups of a sensitive column (or an intersection)."""
+    min_demographic_parity_ratio: Fraction | None = None
+    """The smallest ratio of lowest to highest selection rate; 0.8 is the four-fifths rule."""
+    max_equalized_odds_difference: Fraction | None = None
+    """The largest gap in true or false positive rate between groups."""
+    max_association_effect_size: Annotated[float, Field(ge=0)] | None = None
+    """The largest absolute WEAT/SEAT effect size (Cohen's d, up to 2) among significant association tests."""
+    association_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    """An association test counts as significant below this permutation p-value."""
+    max_counterfactual_flip_rate: Fraction | None = None
+    """The largest fraction of inputs whose output changes when identity terms are swapped."""
+    on_fail: Escalation = "review"
+    """What a limit that is exceeded does."""
+
+
 class Policy(BaseModel):
     """An enterprise's rules for adopting a model, as written in a policy file."""
 
@@ -309,7 +366,7 @@ class Policy(BaseModel):
     """A short name, recorded with every decision next to the policy's digest."""
     description: StrictStr = ""
     """What the policy is for and who owns it."""
-    require_checks: tuple[CheckName, ...] = CHECKS
+    require_checks: tuple[CheckName, ...] = FILE_CHECKS
     """Checks that must have run and finished; one missing or skipped goes to review."""
     on_check_error: Escalation = "review"
     """A check that could not finish (status error) is never a pass."""
@@ -320,6 +377,8 @@ class Policy(BaseModel):
     security: SecurityRules = SecurityRules()
     integrity: IntegrityRules = IntegrityRules()
     documentation: DocumentationRules = DocumentationRules()
+    performance: PerformanceRules = PerformanceRules()
+    fairness: FairnessRules = FairnessRules()
 
     _digest: str = PrivateAttr(default="")
 
