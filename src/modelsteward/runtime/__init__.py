@@ -1,0 +1,1 @@
+"""Running models: the sandboxed worker every model load and inference goes through."""
