@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 
 from modelsteward.core import CheckResult, CheckStatus, Finding, Reason, Severity, Verdict
 from modelsteward.reports.html import render_html
@@ -15,6 +16,7 @@ from tests.reports.admission_fixture import (
     manifest_of,
     security_result,
 )
+from tests.reports.evaluation_fixture import evaluation
 
 _VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source", "track", "embed"}
 _INLINE = {"code", "strong", "span", "em"}
@@ -211,3 +213,22 @@ def test_print_styles_keep_the_banner_colour_and_open_the_manifest() -> None:
     assert "@media print" in page
     assert "print-color-adjust: exact" in page
     assert "details::details-content" in page
+
+
+def test_performance_and_fairness_results_are_drawn_like_the_evaluation_page(tmp_path: Path) -> None:
+    results = evaluation(tmp_path, candidate=f"acme{_SCRIPT}").check_results()
+    admission = build_admission(results=(security_result([]), *results), reasons=())
+
+    page = render_html(admission)
+    text = _text(page)
+
+    assert [r.check for r in results] == ["performance", "fairness"]
+    assert "<script" not in page
+    assert _Page(page).problems == []
+    assert "accuracy 0.853 [0.822, 0.881] higher" in text
+    assert "Latency per batch of 32 p50 3.70 ms, p95 5.55 ms" in text
+    assert "By sex Four-fifths rule fails" in text
+    assert "Asian 1 0.000 1.000 0.000 1.000 n/a too small to judge" in text
+    assert "career-family <male, female> WEAT 1.23" in text
+    assert page.count('role="img"') == 6  # metrics, latency, throughput, three groupings
+    assert "<h4>Metrics</h4>" in page  # sub-sections under the check's <h3>

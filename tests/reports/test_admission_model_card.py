@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from modelsteward.core import Finding, Reason, Severity, Verdict
+from modelsteward.core import Admission, Finding, Reason, Severity, Verdict
 from modelsteward.formats.model_card import parse_card
 from modelsteward.reports.model_card import BEGIN, END, render_model_card
 from tests.reports.admission_fixture import build_admission, license_result, security_result
+from tests.reports.evaluation_fixture import DATA_FILE, evaluation
 
 _FRONT_MATTER = """\
 # the owners' comment stays
@@ -202,3 +204,102 @@ def test_text_from_the_model_is_inert_markdown() -> None:
     assert re.findall(r"(?<!\\)<[^ ]*", card) == ["<!--", "<!--"]
     assert r"\<script\>alert(1)\</script\> \| \*x\* \[l\](u)" in card
     assert "Evidence: ``a`b``" in card
+
+
+def _evaluated(folder: Path) -> Admission:
+    """The default admission with a performance and a fairness result from a real evaluation."""
+    default = build_admission()
+    return build_admission(results=(*default.assessment.results, *evaluation(folder).check_results()))
+
+
+def _our_entry(folder: Path) -> dict[str, Any]:
+    return {
+        "name": "acme-encoder",
+        "results": [
+            {
+                "task": {"type": "tabular-classification", "name": "Tabular classification"},
+                "dataset": {
+                    "name": DATA_FILE,
+                    "type": DATA_FILE,
+                    "revision": evaluation(folder).dataset.digest,
+                },
+                "metrics": [
+                    {"type": "accuracy", "value": 0.853, "name": "accuracy (95% interval 0.822 to 0.881)"},
+                    {"type": "macro_f1", "value": 0.8123, "name": "macro_f1 (95% interval 0.780 to 0.840)"},
+                    {"type": "ece", "value": 0.041, "name": "ece (95% interval 0.020 to 0.066)"},
+                ],
+            }
+        ],
+    }
+
+
+def test_an_evaluated_model_gets_a_model_index_the_hub_reads(tmp_path: Path) -> None:
+    card = render_model_card(_evaluated(tmp_path), None)
+
+    metadata = _front_matter(card)
+    assert metadata["model-index"] == [_our_entry(tmp_path)]
+    name, results = model_index_to_eval_results(metadata["model-index"])
+    assert name == "acme-encoder"
+    assert [(r.task_type, r.dataset_name, r.metric_type, r.metric_value) for r in results] == [
+        ("tabular-classification", DATA_FILE, "accuracy", 0.853),
+        ("tabular-classification", DATA_FILE, "macro_f1", 0.8123),
+        ("tabular-classification", DATA_FILE, "ece", 0.041),
+    ]
+    assert results[0].dataset_revision == evaluation(tmp_path).dataset.digest
+
+
+def test_our_model_index_entry_follows_the_upstream_ones_which_stay_verbatim(tmp_path: Path) -> None:
+    card = render_model_card(_evaluated(tmp_path), UPSTREAM)
+
+    metadata = _front_matter(card)
+    upstream = yaml.safe_load(_FRONT_MATTER)
+    assert metadata["model-index"] == [*upstream["model-index"], _our_entry(tmp_path)]
+    assert {k: v for k, v in metadata.items() if k != "model-index"} == {
+        k: v for k, v in upstream.items() if k != "model-index"
+    }
+    # The upstream text, comments and anchors included, is still there line for line.
+    assert card.startswith(f"---\n{_FRONT_MATTER}")
+    _, results = model_index_to_eval_results(metadata["model-index"])
+    assert [r.metric_type for r in results] == ["accuracy", "perplexity", "accuracy", "macro_f1", "ece"]
+
+
+def test_an_upstream_model_index_in_the_middle_keeps_what_follows_it(tmp_path: Path) -> None:
+    upstream = (
+        "---\nmodel-index:\n  - name: acme\n    results: []  # none yet\n"
+        "# the tags below matter\ntags: [a]\n---\n# Card\n"
+    )
+
+    card = render_model_card(_evaluated(tmp_path), upstream)
+
+    metadata = _front_matter(card)
+    assert metadata["model-index"] == [{"name": "acme", "results": []}, _our_entry(tmp_path)]
+    assert metadata["tags"] == ["a"]
+    assert card.startswith(
+        "---\nmodel-index:\n  - name: acme\n    results: []  # none yet\n  - name: acme-encoder\n"
+    )
+    assert "\n# the tags below matter\ntags: [a]\n" in card
+
+
+def test_a_flow_model_index_is_rewritten_and_a_malformed_one_left_alone(tmp_path: Path) -> None:
+    flow = "---\nmodel-index: [{name: acme, results: []}]\n---\n# Card\n"
+    malformed = "---\nmodel-index: not a list\n---\n# Card\n"
+
+    rewritten = _front_matter(render_model_card(_evaluated(tmp_path), flow))
+    kept = _front_matter(render_model_card(_evaluated(tmp_path), malformed))
+
+    assert rewritten["model-index"] == [{"name": "acme", "results": []}, _our_entry(tmp_path)]
+    assert kept["model-index"] == "not a list"
+
+
+def test_our_section_summarises_the_evaluation_and_fairness(tmp_path: Path) -> None:
+    section = _our_section(render_model_card(_evaluated(tmp_path), None))
+
+    assert f"Classification on `{DATA_FILE}` (`{evaluation(tmp_path).dataset.digest}`, 12 rows)" in section
+    assert "the model ran in a bubblewrap sandbox." in section
+    assert "- **accuracy:** 0.853 (95% interval 0.822 to 0.881)" in section
+    assert "- **roc\\_auc:** not measured" in section
+    assert "- **Latency:** p50 3.70 ms, p95 5.55 ms per batch of 32; 8,650.5 rows per second" in section
+    assert "- **sex:** demographic parity difference 0.167; four-fifths rule fails" in section
+    assert "- **race:** demographic parity difference 0.071; four-fifths rule passes" in section
+    assert "- **Association tests:** 1, largest |d| 1.23 (career-family \\<male, female\\>, WEAT)" in section
+    assert "- **Counterfactual flip rate:** 16.7% of 12 pairs" in section

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from modelsteward.core import CheckStatus, Verdict
+from modelsteward.core import CheckResult, CheckStatus, Verdict
 
 if TYPE_CHECKING:
     from modelsteward.gate import Outcome
@@ -59,5 +60,26 @@ def render(outcome: Outcome, out: Console) -> None:
             result.check, Text(result.status.value, style=_STATUS_STYLE[result.status]), Text(result.summary)
         )
     out.print(table)
+    for line in _evaluation_lines(admission.assessment.results):
+        out.print(Text(line))
     for kind, path in outcome.documents.items():
         out.print(Text(f"{kind}: {path}"))
+
+
+def _evaluation_lines(results: Sequence[CheckResult]) -> Iterator[str]:
+    """Every metric with its interval, and the groups that fail the four-fifths rule (the table's
+    summaries have room for neither)."""
+    for result in results:
+        data = result.data
+        if result.check == "performance" and isinstance(data.get("metrics"), Mapping):
+            shown = [
+                f"{name} {e['value']:.3f}"
+                + (f" [{e['low']:.3f}, {e['high']:.3f}]" if None not in (e["low"], e["high"]) else "")
+                for name, e in data["metrics"].items()
+                if e["value"] is not None
+            ]
+            yield f"performance: {', '.join(shown) or 'no metric could be computed'}"
+        elif result.check == "fairness" and "groups" in data:
+            failing = [g["feature"] for g in data["groups"] if g["passes_four_fifths"] is False]
+            if failing:
+                yield f"fairness: the four-fifths rule fails for {', '.join(failing)}"

@@ -1,16 +1,20 @@
 """The admitted model's Hugging Face model card: the upstream card completed, or a new one.
 
 The upstream card is never rewritten: its Markdown body is kept verbatim and so is its YAML metadata,
-to which only the keys it lacks are appended. What ModelSteward adds is one section at the end, between
-``<!-- modelsteward:begin -->`` and ``<!-- modelsteward:end -->``; a card that already holds such a
-section (a model derived from one we admitted) has it replaced, since it described another model.
+to which only the keys it lacks are appended. The one exception is ``model-index``, the Hub's record of
+evaluation results: when the model was evaluated, our result is added as one more entry after the
+upstream ones, which stay as they were. What ModelSteward adds to the text is one section at the end,
+between ``<!-- modelsteward:begin -->`` and ``<!-- modelsteward:end -->``; a card that already holds such
+a section (a model derived from one we admitted) has it replaced, since it described another model.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 
 import yaml
@@ -30,6 +34,23 @@ _PLACEHOLDER_SECTIONS = ("Intended uses & limitations", "Training data", "Evalua
 _MORE_INFORMATION = "[More Information Needed]"
 
 # Characters that Markdown or HTML would read as markup, escaped in text that comes from the model.
+# Hub task ids (https://hf.co/tasks) of our tasks; classification and regression by a model that reads
+# feature columns (scikit-learn, ONNX) are tabular.
+_HUB_TASKS = {
+    "classification": "text-classification",
+    "regression": "tabular-regression",
+    "retrieval": "sentence-similarity",
+    "generation": "text-generation",
+    "entities": "token-classification",
+}
+_TABULAR_ADAPTERS = frozenset({"sklearn", "onnx"})
+_ISOLATION = {
+    "bubblewrap": "ran in a bubblewrap sandbox",
+    "unshare": "ran in an unshare sandbox",
+    "none": "ran **without a sandbox** (--no-sandbox)",
+    "endpoint": "was served elsewhere and reached over HTTP",
+}
+
 _MARKUP = re.compile(r"([\\`*_\[\]<>&#|~])")
 _OUR_SECTION = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"[ \t]*(?:\r?\n)?", re.DOTALL)
 
@@ -48,18 +69,105 @@ def render_model_card(admission: Admission, upstream: str | None) -> str:
     except CardError as error:
         return _join(None, _without_our_section(upstream), _section(admission, str(error)))
     missing = {key: value for key, value in additions.items() if key not in card.metadata}
-    return _join(_front_matter(card, missing), _without_our_section(card.body), _section(admission, None))
+    front_matter = _front_matter(card, missing)
+    entries = additions.get("model-index")
+    if entries and front_matter is not None and "model-index" not in missing:
+        front_matter = _extend_model_index(front_matter, entries[0])
+    return _join(front_matter, _without_our_section(card.body), _section(admission, None))
 
 
 def _metadata(admission: Admission) -> dict[str, Any]:
-    """The metadata we can vouch for: the licence, when the licence check knew it."""
+    """The metadata we can vouch for: the licence, when the licence check knew it, and the evaluation."""
+    metadata: dict[str, Any] = {}
     result = admission.assessment.get("license")
-    if result is None or not result.data.get("known"):
-        return {}
-    ids = [str(i) for i in result.data.get("ids", ())]
-    if not ids:
-        return {}
-    return {"license": ids[0] if len(ids) == 1 else ids}
+    ids = (
+        [str(i) for i in result.data.get("ids", ())]
+        if result is not None and result.data.get("known")
+        else []
+    )
+    if ids:
+        metadata["license"] = ids[0] if len(ids) == 1 else ids
+    entry = _model_index_entry(admission)
+    if entry is not None:
+        metadata["model-index"] = [entry]
+    return metadata
+
+
+def _model_index_entry(admission: Admission) -> dict[str, Any] | None:
+    """The performance result as a Hub ``model-index`` entry; None without one (or without numbers)."""
+    result = admission.assessment.get("performance")
+    data = {} if result is None else result.data
+    metrics = data.get("metrics")
+    if not isinstance(metrics, Mapping):
+        return None
+    measured = [
+        {"type": name, "value": e["value"], "name": _metric_name(name, e)}
+        for name, e in metrics.items()
+        if e.get("value") is not None
+    ]
+    if not measured:
+        return None
+    task = str(data["task"])
+    hub_task = _HUB_TASKS.get(task, task)
+    if data["model"]["adapter"] in _TABULAR_ADAPTERS and task == "classification":
+        hub_task = "tabular-classification"
+    file_name = PurePath(str(data["dataset"]["path"])).name
+    return {
+        "name": admission.name,
+        "results": [
+            {
+                "task": {"type": hub_task, "name": hub_task.replace("-", " ").capitalize()},
+                "dataset": {"name": file_name, "type": file_name, "revision": data["dataset"]["digest"]},
+                "metrics": measured,
+            }
+        ],
+    }
+
+
+def _metric_name(name: str, estimate: Mapping[str, Any]) -> str:
+    """The metric's display name on the Hub, with its confidence interval where there is one."""
+    if estimate.get("low") is None or estimate.get("high") is None:
+        return name
+    return f"{name} ({estimate['level']:.0%} interval {estimate['low']:.3f} to {estimate['high']:.3f})"
+
+
+def _extend_model_index(front_matter: str, entry: Mapping[str, Any]) -> str:
+    """``front_matter`` with ``entry`` after the upstream ``model-index`` entries.
+
+    A block list gets the entry written after its last line, so comments, anchors and layout survive;
+    a flow list, or text that does not read back as expected, has the whole block written. A
+    ``model-index`` that is not a list is not ours to repair: it is kept and nothing is added.
+    """
+    metadata = yaml.safe_load(front_matter)
+    upstream = metadata.get("model-index")
+    if not isinstance(upstream, list):
+        return front_matter
+    expected = {**metadata, "model-index": [*upstream, dict(entry)]}
+    root = yaml.compose(front_matter)
+    node = (
+        next(v for k, v in root.value if k.value == "model-index")
+        if isinstance(root, yaml.MappingNode)
+        else None
+    )
+    if not isinstance(node, yaml.SequenceNode) or node.flow_style or not node.value:
+        return _dump(expected)
+    last = node
+    while isinstance(last, yaml.CollectionNode) and last.value:
+        # The end of a block collection lies past any comment that follows it; its deepest last value
+        # ends where its text does.
+        tail = last.value[-1]
+        last = tail[1] if isinstance(tail, tuple) else tail
+    end = front_matter.find("\n", last.end_mark.index)
+    end = len(front_matter) if end < 0 else end + 1
+    item = textwrap.indent(_dump([dict(entry)]), " " * node.start_mark.column)
+    text = (
+        front_matter[:end] + ("" if front_matter[:end].endswith("\n") else "\n") + item + front_matter[end:]
+    )
+    try:
+        reread = yaml.safe_load(text)
+    except yaml.YAMLError:
+        reread = None
+    return text if reread == expected else _dump(expected)
 
 
 def _front_matter(card: Card | None, additions: Mapping[str, Any]) -> str | None:
@@ -79,8 +187,9 @@ def _front_matter(card: Card | None, additions: Mapping[str, Any]) -> str | None
     return _dump({**card.metadata, **additions})
 
 
-def _dump(metadata: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(metadata), sort_keys=False, allow_unicode=True, width=1000)
+def _dump(value: Mapping[str, Any] | list[Any]) -> str:
+    plain = dict(value) if isinstance(value, Mapping) else value
+    return yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, width=1000)
 
 
 def _join(front_matter: str | None, body: str, section: str) -> str:
@@ -153,6 +262,12 @@ def _section(admission: Admission, metadata_problem: str | None) -> str:
     integrity = admission.assessment.get("integrity")
     if integrity is not None:
         lines += ["", *_integrity_lines(integrity)]
+    performance = admission.assessment.get("performance")
+    if performance is not None and isinstance(performance.data.get("metrics"), Mapping):
+        lines += ["", *_evaluation_lines(performance)]
+    fairness = admission.assessment.get("fairness")
+    if fairness is not None and "group_metrics" in fairness.data:
+        lines += ["", *_fairness_lines(fairness)]
     lines += ["", END, ""]
     return "\n".join(lines)
 
@@ -201,6 +316,55 @@ def _integrity_lines(result: CheckResult) -> list[str]:
         f"- **Manifest digest:** {_code(str(data.get('manifest_digest', '')))}",
         f"- **Upstream signature:** {_text(status)}{where}" + (f": {_text(detail)}" if detail else ""),
     ]
+
+
+def _evaluation_lines(result: CheckResult) -> list[str]:
+    data = result.data
+    dataset = data["dataset"]
+    efficiency = data["efficiency"]
+    latency = efficiency["latency_ms"]
+    lines = [
+        "### Evaluation",
+        "",
+        f"{_text(str(data['task']).capitalize())} on {_code(PurePath(str(dataset['path'])).name)} "
+        f"({_code(str(dataset['digest']))}, {dataset['rows']:,} rows); the model "
+        f"{_ISOLATION.get(str(data['isolation']), 'ran in ' + _text(str(data['isolation'])))}.",
+        "",
+    ]
+    for name, estimate in data["metrics"].items():
+        value = "not measured" if estimate["value"] is None else f"{estimate['value']:.3f}"
+        if estimate["low"] is not None and estimate["high"] is not None:
+            value += f" ({estimate['level']:.0%} interval {estimate['low']:.3f} to {estimate['high']:.3f})"
+        lines.append(f"- **{_text(name)}:** {value}")
+    lines.append(
+        f"- **Latency:** p50 {latency['p50']:.2f} ms, p95 {latency['p95']:.2f} ms per batch of "
+        f"{efficiency['batch_size']}; {efficiency['throughput']:,.1f} rows per second"
+    )
+    return lines
+
+
+def _fairness_lines(result: CheckResult) -> list[str]:
+    data = result.data
+    lines = ["### Fairness", ""]
+    for gaps in data["groups"]:
+        parity = gaps["demographic_parity_difference"]
+        four_fifths = {True: "passes", False: "fails", None: "not judged"}[gaps["passes_four_fifths"]]
+        lines.append(
+            f"- **{_text(str(gaps['feature']))}:** demographic parity difference "
+            + ("n/a" if parity is None else f"{parity:.3f}")
+            + f"; four-fifths rule {four_fifths}"
+        )
+    associations = data["associations"]
+    if associations:
+        largest = max(associations, key=lambda a: abs(a["effect_size"]))
+        lines.append(
+            f"- **Association tests:** {len(associations)}, largest |d| {abs(largest['effect_size']):.2f} "
+            f"({_text(str(largest['test']))}, {_text(str(largest['method']).upper())})"
+        )
+    flips = data["counterfactual_summary"]
+    if flips is not None and flips["flip_rate"] is not None:
+        lines.append(f"- **Counterfactual flip rate:** {flips['flip_rate']:.1%} of {flips['pairs']:,} pairs")
+    return lines
 
 
 def _text(value: str) -> str:
