@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,6 +143,17 @@ def test_fewer_than_two_judged_groups_leave_the_gaps_undefined() -> None:
     only = result.disparities[0]
     assert only.excluded == (("b",),)
     assert only.demographic_parity_difference is None and only.passes_four_fifths is None
+
+
+def test_a_rate_without_its_denominator_is_undefined_not_zero() -> None:
+    truth = np.array([1, 0, 1, 0, 0, 0])
+    predicted = np.array([1, 0, 0, 1, 1, 0])
+    result = group_fairness(truth, predicted, {"group": ["a"] * 4 + ["b"] * 2}, positive=1, min_group_size=1)
+    groups = {g.values[0]: g for g in result.disparities[0].groups}
+    assert groups["a"].true_positive_rate == 0.5
+    assert math.isnan(groups["b"].true_positive_rate)  # group b has no actual positives
+    assert groups["b"].false_positive_rate == 0.5
+    assert result.to_json()["disparities"][0]["groups"][1]["true_positive_rate"] is None
 
 
 def test_multiclass_is_one_vs_rest_for_the_positive_label() -> None:

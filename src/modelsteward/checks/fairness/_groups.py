@@ -223,15 +223,18 @@ def _disparity(
     for key, row in rates.iterrows():
         if not row["count"] > 0:  # an intersection Fairlearn lists but no row falls into
             continue
-        values = key if isinstance(key, tuple) else (key,)
+        values = tuple(str(value) for value in (key if isinstance(key, tuple) else (key,)))
+        # Fairlearn gives 0 for a rate whose denominator is empty; the rate is undefined there.
+        positives = int(outcomes.true[_in_groups(features, [values])].sum())
+        negatives = int(row["count"]) - positives
         groups.append(
             GroupMetrics(
-                values=tuple(str(value) for value in values),
+                values=values,
                 count=int(row["count"]),
                 accuracy=float(accuracy.loc[key]),
                 selection_rate=float(row["selection_rate"]),
-                true_positive_rate=float(row["true_positive_rate"]),
-                false_positive_rate=float(row["false_positive_rate"]),
+                true_positive_rate=float(row["true_positive_rate"]) if positives else math.nan,
+                false_positive_rate=float(row["false_positive_rate"]) if negatives else math.nan,
                 roc_auc=None if auc is None or math.isnan(auc.loc[key]) else float(auc.loc[key]),
                 too_small=int(row["count"]) < min_group_size,
             )
