@@ -97,3 +97,19 @@ def test_wrong_input_and_unreadable_files_are_clear_errors(iris_classifier: Fitt
         OnnxAdapter().load(broken, {})
     with pytest.raises(AdapterError, match="option 'threads' must be an integer >= 1"):
         OnnxAdapter().load(tmp_path, {"threads": 0})
+
+
+def test_text_classes_of_a_plain_operator_classifier_come_from_its_label_lookup(tmp_path: Path) -> None:
+    # skl2onnx turns a logistic regression into MatMul/ArgMax and looks the label up in a constant.
+    from sklearn.linear_model import LogisticRegression
+
+    features = np.random.default_rng(0).normal(size=(60, 3))
+    labels = np.where(features[:, 0] > 0, "high", "low")
+    model = LogisticRegression().fit(features, labels)
+    exported = to_onnx(model, features[:1], options={"zipmap": False})
+    (tmp_path / "model.onnx").write_bytes(exported.SerializeToString())
+    adapter = OnnxAdapter()
+    assert adapter.load(tmp_path, {}).classes == ("high", "low")
+    prediction = adapter.predict(Batch(Operation.CLASSIFY, features=features))
+    assert prediction.classes == ("high", "low")
+    assert prediction.labels == tuple(model.predict(features))

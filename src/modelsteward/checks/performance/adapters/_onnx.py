@@ -29,6 +29,7 @@ _INPUT_DTYPES: dict[str, type[np.generic]] = {
 }
 # Attributes of ai.onnx.ml nodes that list a classifier's labels in the order of its probability columns.
 _CLASS_ATTRIBUTES = ("classlabels_strings", "classlabels_int64s", "classlabels_ints")
+_RESHAPING = frozenset({"Reshape", "Cast", "Identity", "Squeeze", "Unsqueeze", "Flatten"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ class OnnxAdapter:
         self._input, self._input_dtype = inputs[0].name, _INPUT_DTYPES[inputs[0].type]
         self._outputs = _pick_outputs(session.get_outputs())
         self._operation = _operation(read.text("task"), self._outputs, session.get_outputs())
-        self._classes = read.texts("classes") or _graph_classes(graph)
+        self._classes = read.texts("classes") or _graph_classes(graph, self._outputs.label)
         self._session = session
         return ModelDescription(
             adapter=self.name,
@@ -188,14 +189,40 @@ def _probabilities(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return probabilities
 
 
-def _graph_classes(graph: Any) -> tuple[str, ...]:
-    """Class labels as the graph's classifier node lists them (ai.onnx.ml), in probability-column order."""
+def _graph_classes(graph: Any, label: str | None) -> tuple[str, ...]:
+    """Class labels in probability-column order: as a classifier node lists them (ai.onnx.ml), or as
+    the constant the ``label`` output is looked up in (skl2onnx's plain-operator classifiers pick the
+    label with ``ArrayFeatureExtractor(classes, argmax)``)."""
     for node in graph.graph.node:
         for attribute in node.attribute:
             if attribute.name in _CLASS_ATTRIBUTES:
                 values = attribute.strings or attribute.ints
-                return tuple(v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values)
+                return tuple(_text(v) for v in values)
+    return _looked_up_classes(graph, label) if label is not None else ()
+
+
+def _looked_up_classes(graph: Any, label: str) -> tuple[str, ...]:
+    from onnx import numpy_helper  # noqa: PLC0415 - loaded with onnx already
+
+    producers = {output: node for node in graph.graph.node for output in node.output}
+    constants = {tensor.name: tensor for tensor in graph.graph.initializer}
+    name = label
+    # Walk back through the operators that only reshape or convert the label.
+    for _ in range(len(producers)):
+        node = producers.get(name)
+        if node is None:
+            return ()
+        if node.op_type == "ArrayFeatureExtractor" and node.input[0] in constants:
+            values = numpy_helper.to_array(constants[node.input[0]]).reshape(-1).tolist()
+            return tuple(_text(v) for v in values)
+        if node.op_type not in _RESHAPING or not node.input:
+            return ()
+        name = node.input[0]
     return ()
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _shape(shape: Sequence[Any]) -> list[int | str | None]:
