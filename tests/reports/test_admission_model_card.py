@@ -217,7 +217,7 @@ def _our_entry(folder: Path) -> dict[str, Any]:
         "name": "acme-encoder",
         "results": [
             {
-                "task": {"type": "tabular-classification", "name": "Tabular classification"},
+                "task": {"type": "text-classification", "name": "Text classification"},
                 "dataset": {
                     "name": DATA_FILE,
                     "type": DATA_FILE,
@@ -241,9 +241,9 @@ def test_an_evaluated_model_gets_a_model_index_the_hub_reads(tmp_path: Path) -> 
     name, results = model_index_to_eval_results(metadata["model-index"])
     assert name == "acme-encoder"
     assert [(r.task_type, r.dataset_name, r.metric_type, r.metric_value) for r in results] == [
-        ("tabular-classification", DATA_FILE, "accuracy", 0.853),
-        ("tabular-classification", DATA_FILE, "macro_f1", 0.8123),
-        ("tabular-classification", DATA_FILE, "ece", 0.041),
+        ("text-classification", DATA_FILE, "accuracy", 0.853),
+        ("text-classification", DATA_FILE, "macro_f1", 0.8123),
+        ("text-classification", DATA_FILE, "ece", 0.041),
     ]
     assert results[0].dataset_revision == evaluation(tmp_path).dataset.digest
 

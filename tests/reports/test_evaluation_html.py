@@ -145,7 +145,7 @@ def test_fairness_shows_groups_verdicts_associations_and_flips(evaluation: dict[
         in text
     )
     assert "By race Four-fifths rule passes" in text
-    assert "Asian 1 0.000 1.000 0.000 1.000 n/a too small to judge" in text
+    assert "Asian 1 0.000 1.000 n/a 1.000 n/a too small to judge" in text
     assert page.count('<tr class="too-small">') == 2  # Asian, and F x Asian
     assert "F × White 3 0.667 0.333 0.500 0.000 n/a yes" in text
     assert "career-family <male, female> WEAT 1.23 1.81 < 0.001 (10,000 permutations) 8 / 8 / 8 / 8" in text

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_USAGE
 
@@ -25,7 +26,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="fetch a model at a pinned revision, check it, decide by policy and register it",
         description=(
             "Fetch SOURCE (a folder or file, hf://org/name[@revision], or a git URL[@revision]) at a "
-            "pinned revision, run every check, decide by the policy and register the version. "
+            "pinned revision, run every check, decide by the policy and register the version. With --data, "
+            "also evaluate it on your data in the sandbox (performance and fairness checks). "
             "Exit status: 0 approve, 3 review, 1 reject, 2 error."
         ),
     )
@@ -38,6 +40,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--derived-from", metavar="NAME@VERSION", help="the registered model this one derives from"
     )
     parser.add_argument("--actor", help="who is admitting (default: the login name)")
+    _evaluation_options.add(parser, data_required=False)
     parser.add_argument("--json", action="store_true", help="print the whole assessment as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(run=run)
@@ -46,6 +49,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace) -> int:
     """Admit ``args.source`` and print the outcome; return the verdict's exit status."""
     # Imported here so that `steward --help` and `steward scan` never load the registry stack.
+    from modelsteward.evaluation import DatasetError  # noqa: PLC0415
     from modelsteward.gate import AdmitError, admit  # noqa: PLC0415
     from modelsteward.policy import PolicyError, default_policy, load_policy  # noqa: PLC0415
     from modelsteward.registry import RegistryError  # noqa: PLC0415
@@ -58,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
     except PolicyError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        evaluation = None if args.data is None else _evaluation_options.request(args)
+    except (_evaluation_options.OptionError, DatasetError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     progress = None if args.quiet or not sys.stderr.isatty() else _progress
     try:
         outcome = admit(
@@ -67,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             settings=Settings.from_env(),
             actor=actor(args.actor),
             derived_from=args.derived_from,
+            evaluation=evaluation,
             env=os.environ,
             progress=progress,
         )

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from modelsteward import __version__
-from modelsteward.cli import admit, audit, policy, registry, rules, scan, verify
+from modelsteward.cli import admit, audit, evaluate, policy, registry, rules, scan, verify
 from modelsteward.cli._exit import EXIT_USAGE
 
 # argparse exits with this status on a usage error (and only then).
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.register(commands)
     admit.register(commands)
     verify.register(commands)
+    evaluate.register(commands)
     policy.register(commands)
     registry.register(commands)
     audit.register(commands)

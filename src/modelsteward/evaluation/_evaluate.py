@@ -88,6 +88,7 @@ class Evaluation:
                 "digest": self.dataset.digest,
                 "rows": self.dataset.rows,
                 "source_rows": self.dataset.source_rows,
+                "inputs": "features" if self.dataset.mapping.text is None else "text",
             },
             "model": {
                 "adapter": self.model.adapter,

@@ -64,6 +64,7 @@ class Leaderboard:
             "metric": self.metric,
             "higher_is_better": self.higher_is_better,
             "dataset": self.dataset_digest,
+            "dataset_path": str(self.evaluations[0].dataset.path),
             "rows": self.rows,
             "best": self.best.candidate,
             "best_is_significant": self.best_is_significant,
@@ -148,6 +149,7 @@ def _estimate(estimate: Estimate) -> dict[str, float | None]:
         "value": _number(estimate.value),
         "low": _number(estimate.low),
         "high": _number(estimate.high),
+        "level": estimate.level,
     }
 
 

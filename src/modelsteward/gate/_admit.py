@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from modelsteward.checks import CheckContext, documentation, integrity, license, security
-from modelsteward.core import Admission, Assessment, CheckResult, Snapshot
+from modelsteward.core import Admission, Assessment, CheckResult, CheckStatus, Snapshot, Verdict
 from modelsteward.core.rules import load_catalogue
+from modelsteward.evaluation import Dataset, DatasetError
+from modelsteward.gate._evaluate import EvaluationRequest, evaluation_results
 from modelsteward.policy import Policy, evaluate
 from modelsteward.registry import (
     Description,
@@ -25,6 +27,7 @@ from modelsteward.registry import (
 )
 from modelsteward.reports import cyclonedx, html, model_card, sarif
 from modelsteward.reports.admission_json import admission_to_json
+from modelsteward.runtime.sandbox import SandboxUnavailable
 from modelsteward.settings import Settings
 from modelsteward.sources import SourceError, open_source
 from modelsteward.store import ArtifactStore, StoreError
@@ -78,18 +81,23 @@ def admit(
     settings: Settings,
     actor: str,
     derived_from: str | None = None,
+    evaluation: EvaluationRequest | None = None,
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> Outcome:
     """Fetch ``source`` at a pinned revision, check it, decide by ``policy`` and register it as ``name``.
 
-    ``env`` carries the variables a remote source honours (``HF_ENDPOINT``, ``HF_TOKEN``); default the
-    process environment. Raises :class:`AdmitError` when no decision can be reached.
+    With ``evaluation``, the model is also evaluated on the enterprise's data (in the sandbox) and
+    the performance and fairness results join the assessment. ``env`` carries the variables a remote
+    source honours (``HF_ENDPOINT``, ``HF_TOKEN``); default the process environment. Raises
+    :class:`AdmitError` when no decision can be reached.
     """
     say = progress or (lambda _message: None)
     try:
         valid_model_name(name)
-    except RegistryError as error:
+        # Read before any fetching: data that does not fit the task stops the admission at once.
+        dataset = None if evaluation is None else evaluation.dataset()
+    except (RegistryError, DatasetError) as error:
         raise AdmitError(str(error)) from None
     with Registry.open(settings.database_url) as registry:
         if derived_from is not None:
@@ -105,6 +113,7 @@ def admit(
             registry=registry,
             actor=actor,
             derived_from=derived_from,
+            evaluation=None if evaluation is None or dataset is None else (evaluation, dataset),
             env=os.environ if env is None else env,
             say=say,
         )
@@ -119,6 +128,7 @@ def _admit(
     registry: Registry,
     actor: str,
     derived_from: str | None,
+    evaluation: tuple[EvaluationRequest, Dataset] | None,
     env: Mapping[str, str],
     say: Progress,
 ) -> Outcome:
@@ -133,6 +143,21 @@ def _admit(
     for check, run in _CHECKS:
         say(f"checking {check}")
         results.append(run(snapshot, context))
+    if evaluation is not None and evaluate(Assessment(tuple(results)), policy).verdict is Verdict.REJECT:
+        # Rejected on its files already: nothing the data could show would change that, so it never runs.
+        results.append(
+            CheckResult(
+                check="performance",
+                status=CheckStatus.SKIPPED,
+                summary="not evaluated: the model is rejected on its files",
+            )
+        )
+    elif evaluation is not None:
+        say("evaluating on the enterprise's data")
+        try:
+            results += evaluation_results(snapshot, *evaluation, say)
+        except (DatasetError, SandboxUnavailable) as error:
+            raise AdmitError(str(error)) from None
     assessment = Assessment(tuple(results))
     admission = Admission(
         name=name,

@@ -34,8 +34,7 @@ _PLACEHOLDER_SECTIONS = ("Intended uses & limitations", "Training data", "Evalua
 _MORE_INFORMATION = "[More Information Needed]"
 
 # Characters that Markdown or HTML would read as markup, escaped in text that comes from the model.
-# Hub task ids (https://hf.co/tasks) of our tasks; classification and regression by a model that reads
-# feature columns (scikit-learn, ONNX) are tabular.
+# Hub task ids (https://hf.co/tasks) of our tasks; classification of feature columns is tabular.
 _HUB_TASKS = {
     "classification": "text-classification",
     "regression": "tabular-regression",
@@ -43,7 +42,6 @@ _HUB_TASKS = {
     "generation": "text-generation",
     "entities": "token-classification",
 }
-_TABULAR_ADAPTERS = frozenset({"sklearn", "onnx"})
 _ISOLATION = {
     "bubblewrap": "ran in a bubblewrap sandbox",
     "unshare": "ran in an unshare sandbox",
@@ -109,7 +107,7 @@ def _model_index_entry(admission: Admission) -> dict[str, Any] | None:
         return None
     task = str(data["task"])
     hub_task = _HUB_TASKS.get(task, task)
-    if data["model"]["adapter"] in _TABULAR_ADAPTERS and task == "classification":
+    if data["dataset"].get("inputs") == "features" and task == "classification":
         hub_task = "tabular-classification"
     file_name = PurePath(str(data["dataset"]["path"])).name
     return {

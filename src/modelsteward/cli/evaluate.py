@@ -1,0 +1,143 @@
+"""``steward evaluate`` and ``steward compare``: models on the enterprise's own data, in the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from modelsteward.cli import _evaluation_options
+from modelsteward.cli._actor import actor
+from modelsteward.cli._exit import EXIT_OK, EXIT_USAGE
+
+EXIT_ERROR = 2
+"""The model could not be loaded or run (a crashed or killed worker included)."""
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``evaluate`` and ``compare`` to the command parsers."""
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="evaluate a model on your data in the sandbox: metrics, costs, fairness",
+        description=(
+            "Load MODEL (NAME@VERSION, NAME@ALIAS or a model folder) in a sandboxed worker, or call it at "
+            "an OpenAI-compatible URL (with --endpoint-model), run the data "
+            "through it and report metrics with confidence intervals, latency and throughput, and "
+            "fairness evidence. A registered version's evaluation is recorded in the registry. "
+            "Exit status: 0 done, 2 the model could not be run, 4 bad options or data."
+        ),
+    )
+    evaluate.add_argument("model", metavar="MODEL")
+    _evaluation_options.add(evaluate, data_required=True)
+    evaluate.add_argument("--no-record", action="store_true", help="do not record the result in the registry")
+    evaluate.add_argument("--actor", help="who is evaluating (default: the login name)")
+    _outputs(evaluate)
+    evaluate.set_defaults(run=run_evaluate)
+    compare = commands.add_parser(
+        "compare",
+        help="evaluate several models on the same rows and rank them, with significance",
+        description=(
+            "Evaluate each MODEL on the same rows and rank them by one metric, with the paired "
+            "significance of each gap to the best (paired bootstrap, or McNemar's test for accuracy)."
+        ),
+    )
+    compare.add_argument("models", metavar="MODEL", nargs="+")
+    _evaluation_options.add(compare, data_required=True)
+    compare.add_argument("--metric", help="the metric to rank by (default: the task's main metric)")
+    _outputs(compare)
+    compare.set_defaults(run=run_compare)
+
+
+def _outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="also write a report with plots")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate one model and print the result."""
+    from modelsteward.gate import evaluate_model  # noqa: PLC0415 - heavy; only when evaluating
+    from modelsteward.settings import Settings  # noqa: PLC0415
+
+    def call(request: Any) -> dict[str, Any]:
+        evaluated = evaluate_model(
+            args.model,
+            request,
+            settings=Settings.from_env(),
+            actor=actor(args.actor),
+            record=not args.no_record,
+            progress=_progress(args),
+        )
+        document = evaluated.evaluation.to_json()
+        document["recorded"] = evaluated.ref if evaluated.recorded else None
+        return document
+
+    return _run(args, call, kind="evaluation")
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Evaluate every model on the same rows and print the leaderboard."""
+    from modelsteward.gate import compare_models  # noqa: PLC0415
+    from modelsteward.settings import Settings  # noqa: PLC0415
+
+    def call(request: Any) -> dict[str, Any]:
+        leaderboard = compare_models(
+            args.models, request, settings=Settings.from_env(), metric=args.metric, progress=_progress(args)
+        )
+        return leaderboard.to_json()
+
+    return _run(args, call, kind="leaderboard")
+
+
+def _run(args: argparse.Namespace, call: Any, *, kind: str) -> int:
+    from modelsteward.evaluation import DatasetError, EvaluationError  # noqa: PLC0415
+    from modelsteward.registry import RegistryError  # noqa: PLC0415
+    from modelsteward.reports import evaluation_text  # noqa: PLC0415
+    from modelsteward.reports.admission_text import console  # noqa: PLC0415
+    from modelsteward.runtime.sandbox import SandboxUnavailable  # noqa: PLC0415
+
+    try:
+        document = call(_evaluation_options.request(args))
+    except (_evaluation_options.OptionError, DatasetError, SandboxUnavailable) as error:
+        _clear(args)
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (EvaluationError, RegistryError) as error:
+        _clear(args)
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    _clear(args)
+    if args.html is not None:
+        from modelsteward.reports import evaluation_html  # noqa: PLC0415
+
+        render = (
+            evaluation_html.render_evaluation_html
+            if kind == "evaluation"
+            else evaluation_html.render_leaderboard_html
+        )
+        args.html.write_text(render(document), encoding="utf-8")
+    if args.json:
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    elif kind == "evaluation":
+        evaluation_text.render_evaluation(document, console())
+    else:
+        evaluation_text.render_leaderboard(document, console())
+    return EXIT_OK
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    if args.quiet or not sys.stderr.isatty():
+        return None
+
+    def say(message: str) -> None:
+        sys.stderr.write(f"\x1b[2K\r{message}"[:200])
+        sys.stderr.flush()
+
+    return say
+
+
+def _clear(args: argparse.Namespace) -> None:
+    if _progress(args) is not None:
+        sys.stderr.write("\x1b[2K\r")

@@ -1,0 +1,308 @@
+"""scikit-learn models on the Adult census data: evaluated in the sandbox, compared, judged for fairness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+    selection_rate,
+)
+from skl2onnx import to_onnx
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from modelsteward.registry import Registry
+from modelsteward.settings import Settings
+from tests.conftest import Steward
+from tests.evaluation.data import ADULT_FEATURES, adult
+
+ROWS = 600
+FAST = ("--resamples", "200", "--batch-sizes", "8,64", "--seed", "0")
+COLUMNS = ("--task", "classification", "--columns", "label=income", "--sensitive", "sex,race")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A logistic regression and a majority-class baseline, trained on other Adult rows, saved with joblib."""
+    root = tmp_path_factory.mktemp("models")
+    train = adult(3000, seed=1)
+    features, labels = train[list(ADULT_FEATURES)].to_numpy(), train["income"]
+    fitted = {
+        "adult-lr": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(features, labels),
+        "adult-majority": DummyClassifier(strategy="most_frequent").fit(features, labels),
+    }
+    for name, model in fitted.items():
+        (root / name).mkdir()
+        joblib.dump(model, root / name / "model.joblib")
+    (root / "adult-lr-onnx").mkdir()
+    exported = to_onnx(fitted["adult-lr"], features[:1].astype(np.float64), options={"zipmap": False})
+    (root / "adult-lr-onnx" / "model.onnx").write_bytes(exported.SerializeToString())
+    data = root / "adult.csv"
+    adult(ROWS, seed=2).to_csv(data, index=False)
+    return {"root": root, "fitted": fitted, "data": data}
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("STEWARD_DATABASE_URL", raising=False)
+
+
+def _json(result: Any) -> dict[str, Any]:
+    assert result.exit_code == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def test_a_registered_version_is_evaluated_in_the_sandbox_and_recorded(
+    steward: Steward, models: dict[str, Any]
+) -> None:
+    admitted = steward("admit", str(models["root"] / "adult-lr"), "--name", "acme/adult-lr", "--json")
+    assert admitted.exit_code in (0, 3), admitted.stderr
+    result = _json(
+        steward("evaluate", "acme/adult-lr@1", "--data", str(models["data"]), *COLUMNS, *FAST, "--json")
+    )
+    assert result["recorded"] == "acme/adult-lr@1"
+    assert result["isolation"] == "bubblewrap"
+    assert result["model"]["adapter"] == "sklearn"
+    accuracy = result["metrics"]["accuracy"]
+    assert 0.7 < accuracy["low"] <= accuracy["value"] <= accuracy["high"] < 0.95
+    assert set(result["metrics"]) == {"accuracy", "macro_f1", "roc_auc", "ece"}
+    efficiency = result["efficiency"]
+    assert [p["batch_size"] for p in efficiency["scaling"]] == [8, 64]
+    assert efficiency["peak_memory_bytes"] > 10 << 20
+    assert efficiency["size_bytes"] == (models["root"] / "adult-lr" / "model.joblib").stat().st_size
+    with Registry.open(Settings.from_env().database_url) as registry:
+        kept = registry.evaluations("acme/adult-lr@1")
+        assert [e.task for e in kept] == ["classification"]
+        assert kept[0].record["metrics"]["accuracy"]["value"] == accuracy["value"]
+        assert registry.audit()[-1].action == "evaluate"
+
+
+def test_group_fairness_equals_fairlearns_own_on_the_same_predictions(
+    steward: Steward, models: dict[str, Any]
+) -> None:
+    folder = str(models["root"] / "adult-lr")
+    fairness = _json(steward("evaluate", folder, "--data", str(models["data"]), *COLUMNS, *FAST, "--json"))[
+        "fairness"
+    ]
+    data = pd.read_csv(models["data"])
+    predicted = models["fitted"]["adult-lr"].predict(data[list(ADULT_FEATURES)].to_numpy())
+    truth = data["income"].to_numpy()
+    assert fairness["group_metrics"]["positive"] == ">50K"  # the rarer label, when none is named
+    gaps = {gap["feature"]: gap for gap in fairness["groups"]}
+    # Fairlearn's own numbers on the same predictions; small race groups (< 30 rows) are not judged.
+    judged = data["race"].map(data["race"].value_counts()) >= 30
+    for feature, rows in (("sex", np.ones(len(data), bool)), ("race", judged.to_numpy())):
+        expected = {
+            "demographic_parity_difference": demographic_parity_difference(
+                truth[rows] == ">50K", predicted[rows] == ">50K", sensitive_features=data[feature][rows]
+            ),
+            "demographic_parity_ratio": demographic_parity_ratio(
+                truth[rows] == ">50K", predicted[rows] == ">50K", sensitive_features=data[feature][rows]
+            ),
+            "equalized_odds_difference": equalized_odds_difference(
+                truth[rows] == ">50K", predicted[rows] == ">50K", sensitive_features=data[feature][rows]
+            ),
+        }
+        for key, value in expected.items():
+            assert gaps[feature][key] == pytest.approx(value, abs=1e-12), (feature, key)
+    frame = MetricFrame(
+        metrics=selection_rate,
+        y_true=truth == ">50K",
+        y_pred=predicted == ">50K",
+        sensitive_features=data["sex"],
+    )
+    sex = next(d for d in fairness["group_metrics"]["disparities"] if d["features"] == ["sex"])
+    rates = {group["group"]["sex"]: group["selection_rate"] for group in sex["groups"]}
+    assert rates == pytest.approx(frame.by_group.to_dict())
+    assert "sex x race" in gaps
+
+
+def test_compare_ranks_the_better_model_first_and_shows_the_gap_is_significant(
+    steward: Steward, models: dict[str, Any], tmp_path: Path
+) -> None:
+    report = tmp_path / "leaderboard.html"
+    board = _json(
+        steward(
+            "compare",
+            str(models["root"] / "adult-majority"),
+            str(models["root"] / "adult-lr"),
+            "--data",
+            str(models["data"]),
+            "--task",
+            "classification",
+            "--columns",
+            "label=income",
+            "--sensitive",
+            "sex,race",
+            *FAST,
+            "--json",
+            "--html",
+            str(report),
+        )
+    )
+    assert board["best"] == "adult-lr"
+    assert [s["candidate"] for s in board["standings"]] == ["adult-lr", "adult-majority"]
+    gap = board["standings"][1]["against_best"]
+    assert gap["test"].startswith("mcnemar")
+    assert gap["p_value"] < 0.001
+    assert gap["difference"]["low"] > 0
+    assert board["best_is_significant"] is True
+    assert "adult-majority" in report.read_text(encoding="utf-8")
+
+
+def test_the_same_model_exported_to_onnx_is_not_significantly_different(
+    steward: Steward, models: dict[str, Any]
+) -> None:
+    board = _json(
+        steward(
+            "compare",
+            str(models["root"] / "adult-lr"),
+            str(models["root"] / "adult-lr-onnx"),
+            "--data",
+            str(models["data"]),
+            "--task",
+            "classification",
+            "--columns",
+            "label=income",
+            "--sensitive",
+            "sex,race",
+            *FAST,
+            "--json",
+        )
+    )
+    adapters = {e["candidate"]: e["model"]["adapter"] for e in board["evaluations"]}
+    assert adapters == {"adult-lr": "sklearn", "adult-lr-onnx": "onnx"}
+    scores = [s["score"]["value"] for s in board["standings"]]
+    assert scores[0] == pytest.approx(scores[1], abs=2 / ROWS)
+    assert board["standings"][1]["against_best"]["p_value"] > 0.5
+    assert board["best_is_significant"] is False
+
+
+def test_text_output_shows_the_interval_and_the_groups(steward: Steward, models: dict[str, Any]) -> None:
+    folder = str(models["root"] / "adult-lr")
+    result = steward("evaluate", folder, "--data", str(models["data"]), *COLUMNS, *FAST)
+    assert result.exit_code == 0, result.stderr
+    assert "accuracy" in result.stdout
+    assert "95% interval" in result.stdout
+    assert "sex x race" in result.stdout
+    assert "isolation: bubblewrap" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--columns", "label=incme"), "did you mean 'income'"),
+        (("--columns", "label=income", "--limit", "0"), "limit"),
+        (("--columns", "label=income", "--sensitive", "gender"), "gender"),
+        (("--columns", "label=income", "--batch-sizes", "0"), "--batch-sizes"),
+        (("--columns", "label=income", "--memory", "lots"), "--memory"),
+    ],
+)
+def test_bad_options_and_data_are_named_and_exit_4(
+    steward: Steward, models: dict[str, Any], args: tuple[str, ...], message: str
+) -> None:
+    folder = str(models["root"] / "adult-lr")
+    result = steward("evaluate", folder, "--data", str(models["data"]), "--task", "classification", *args)
+    assert result.exit_code == 4
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_admit_with_data_judges_the_measured_metrics_and_fairness_by_the_policy(
+    steward: Steward, models: dict[str, Any], tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nname: strict\n"
+        "require_checks: [security, integrity, license, documentation, performance, fairness]\n"
+        "documentation: {require_card: false, require: []}\n"
+        "license: {unknown: review}\n"
+        "performance: {minimum: {accuracy: 0.99}, max_p95_latency_ms: 60000}\n"
+        "fairness: {min_demographic_parity_ratio: 0.8}\n",
+        encoding="utf-8",
+    )
+    result = steward(
+        "admit",
+        str(models["root"] / "adult-lr"),
+        "--name",
+        "acme/adult-lr",
+        "--policy",
+        str(policy),
+        "--data",
+        str(models["data"]),
+        *COLUMNS,
+        *FAST,
+        "--json",
+    )
+    assert result.exit_code == 3, result.stderr
+    document = json.loads(result.stdout)
+    reasons = {r["rule"]: r for r in document["decision"]["reasons"]}
+    assert reasons["performance.minimum.accuracy"]["verdict"] == "review"
+    assert "misses the bound of at least 0.99" in reasons["performance.minimum.accuracy"]["message"]
+    assert reasons["performance.max_p95_latency_ms"]["verdict"] == "approve"
+    # Men are predicted to earn more far more often than women: the four-fifths rule fails.
+    assert reasons["fairness.min_demographic_parity_ratio"]["verdict"] == "review"
+    assert "sex" in reasons["fairness.min_demographic_parity_ratio"]["evidence"]
+    checks = {c["check"]: c for c in document["checks"]}
+    assert checks["performance"]["data"]["metrics"]["accuracy"]["value"] > 0.7
+    # The model card carries the measured metrics in its model-index.
+    card = Path(document["documents"]["model-card"]).read_text(encoding="utf-8")
+    assert "model-index" in card and "accuracy" in card
+
+
+def test_a_model_rejected_on_its_files_is_never_run(
+    steward: Steward, models: dict[str, Any], tmp_path: Path, canary: Path
+) -> None:
+    folder = tmp_path / "trojan"
+    folder.mkdir()
+    (folder / "model.pkl").write_bytes(_payload(canary))
+    result = steward(
+        "admit", str(folder), "--name", "trojan", "--data", str(models["data"]), *COLUMNS, *FAST, "--json"
+    )
+    assert result.exit_code == 1, result.stderr
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["performance"]["status"] == "skipped"
+    assert not canary.exists()
+
+
+def test_a_malicious_model_runs_only_in_the_sandbox_and_becomes_an_error(
+    steward: Steward, models: dict[str, Any], tmp_path: Path, canary: Path
+) -> None:
+    folder = tmp_path / "trojan"
+    folder.mkdir()
+    (folder / "model.pkl").write_bytes(_payload(canary))
+    result = steward("evaluate", str(folder), "--data", str(models["data"]), *COLUMNS, *FAST)
+    assert result.exit_code == 2
+    assert "cannot load the model" in result.stderr
+    assert not canary.exists()
+
+
+def _payload(canary: Path) -> bytes:
+    """A pickle that, when loaded, writes ``canary`` (creating its folder) and returns no model."""
+    code = (
+        f"import os; os.makedirs({str(canary.parent)!r}, exist_ok=True); open({str(canary)!r}, 'w').close()"
+    )
+    return b"\x80\x04" + _global("builtins", "exec") + _string(code) + b"\x85R."
+
+
+def _global(module: str, name: str) -> bytes:
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def _string(text: str) -> bytes:
+    data = text.encode()
+    return b"X" + len(data).to_bytes(4, "little") + data

