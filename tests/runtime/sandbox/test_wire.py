@@ -11,7 +11,7 @@ import pytest
 
 from modelsteward.runtime.sandbox import Message
 from modelsteward.runtime.sandbox._errors import ProtocolError
-from modelsteward.runtime.sandbox._wire import MAGIC, PREFIX, ReadInto, encode, read_frame
+from modelsteward.runtime.sandbox._wire import MAGIC, PREFIX, ReadInto, encode, read_frame, unwritten
 
 
 def _reader(data: bytes) -> ReadInto:
@@ -87,3 +87,63 @@ def test_decoded_arrays_share_the_frame_buffer() -> None:
     message, _ = read_frame(_reader(frame), max_bytes=1 << 20)
     assert message.arrays["x"].base is not None
     assert struct.calcsize("<4sIQ") == PREFIX.size
+
+
+def _shared_frame(region: bytearray, message: Message) -> bytes:
+    return b"".join(bytes(chunk) for chunk in encode(message, shared=memoryview(region)))
+
+
+def test_arrays_that_fit_the_shared_region_are_described_not_sent() -> None:
+    region = bytearray(1 << 16)
+    arrays = {
+        "x": np.arange(200.0).reshape(20, 10)[:, ::2],
+        "mask": np.array([True, False]),
+        "empty": np.zeros((0, 3), dtype=np.int16),
+    }
+    frame = _shared_frame(region, Message({"op": "predict"}, arrays))
+    document = json.loads(frame[PREFIX.size :])
+    assert document["body"] == "shared"
+    message, _ = read_frame(_reader(frame), max_bytes=1 << 20, shared=memoryview(region).toreadonly())
+    assert message.header == {"op": "predict"}
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(message.arrays[name], array)
+        assert message.arrays[name].dtype == array.dtype
+        assert not message.arrays[name].flags.writeable
+
+
+def test_arrays_larger_than_the_shared_region_follow_the_header() -> None:
+    region = bytearray(1024)
+    array = np.arange(1000.0)
+    frame = _shared_frame(region, Message({}, {"x": array}))
+    assert "body" not in json.loads(frame[PREFIX.size : -array.nbytes])
+    assert region == bytearray(1024)
+    message, _ = read_frame(_reader(frame), max_bytes=1 << 20, shared=memoryview(region))
+    np.testing.assert_array_equal(message.arrays["x"], array)
+
+
+def test_a_reader_without_a_shared_region_refuses_frames_that_point_into_one() -> None:
+    frame = _shared_frame(bytearray(1024), Message({}, {"x": np.arange(4.0)}))
+    with pytest.raises(ProtocolError, match="shared memory"):
+        read_frame(_reader(frame), max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize(
+    ("document", "body_length", "match"),
+    [
+        ({"header": {}, "arrays": [["x", "<f8", [1000]]], "meta": {}, "body": "shared"}, 8000, "exceeds"),
+        ({"header": {}, "arrays": [], "meta": {}, "body": "elsewhere"}, 0, "`stream` or `shared`"),
+    ],
+)
+def test_bad_shared_descriptions_are_protocol_errors(document: object, body_length: int, match: str) -> None:
+    raw = json.dumps(document).encode()
+    frame = PREFIX.pack(MAGIC, len(raw), body_length) + raw
+    with pytest.raises(ProtocolError, match=match):
+        read_frame(_reader(frame), max_bytes=1 << 20, shared=memoryview(bytearray(1024)))
+
+
+def test_unwritten_drops_whole_buffers_and_cuts_a_partial_one() -> None:
+    views = [memoryview(b"abc"), memoryview(b"de"), memoryview(b"fgh")]
+    assert [bytes(v) for v in unwritten(views, 0)] == [b"abc", b"de", b"fgh"]
+    assert [bytes(v) for v in unwritten(views, 4)] == [b"e", b"fgh"]
+    assert [bytes(v) for v in unwritten(views, 5)] == [b"fgh"]
+    assert unwritten(views, 8) == []

@@ -32,7 +32,7 @@ from modelsteward.runtime.sandbox import (
 from modelsteward.runtime.sandbox._cgroup import create_pids_cgroup
 
 _HANDLERS = """
-import fcntl, os, signal, socket, subprocess, sys, time
+import ctypes, fcntl, mmap, os, signal, socket, subprocess, sys, time
 import numpy as np
 from modelsteward.runtime.sandbox import Message
 
@@ -85,6 +85,29 @@ def _attack():
             pass
     return report
 
+def _scribble(x):
+    # What a hostile model would do to its request region: make its view writable, or map it anew.
+    report = {}
+    try:
+        x.setflags(write=True)
+        report["setflags"] = True
+    except ValueError:
+        report["setflags"] = False
+    libc = ctypes.CDLL(None, use_errno=True)
+    page = x.ctypes.data & ~(mmap.PAGESIZE - 1)
+    report["mprotect"] = libc.mprotect(ctypes.c_void_p(page), mmap.PAGESIZE, 3) == 0
+    report["write"] = False
+    with open("/proc/self/maps") as maps:
+        ranges = [line.split()[0] for line in maps if "steward-requests" in line]
+    for memory in ranges:
+        try:
+            fd = os.open(f"/proc/self/map_files/{memory}", os.O_RDWR)
+            os.pwrite(fd, b"evil", 0)
+            report["write"] = True
+        except OSError:
+            pass
+    return report
+
 def attack_at_load():
     report = _attack()
     return lambda message: Message(header=report)
@@ -95,6 +118,12 @@ def load():
         if op == "echo":
             print("prints go to stderr, not into the protocol")
             return Message(header={"op": op}, arrays={k: v * 2 for k, v in message.arrays.items()})
+        if op == "inspect":
+            # A read-only request array came through the shared region; the pipe's are writable.
+            writeable = {name: bool(array.flags.writeable) for name, array in message.arrays.items()}
+            return Message(header={"writeable": writeable}, arrays=dict(message.arrays))
+        if op == "scribble":
+            return Message(header=_scribble(message.arrays["x"]), arrays={"x": message.arrays["x"]})
         if op == "env":
             return Message(header=dict(os.environ))
         if op == "raise":
@@ -140,6 +169,9 @@ def load():
             header = b'{"header":{},"arrays":[["x","|O",[1]]],"meta":{"kind":"reply"}}'
             os.write(fd, b"MSW1" + len(header).to_bytes(4, "little") + (8).to_bytes(8, "little") + header)
             os.write(fd, bytes(8))
+        if op == "shared-reply":
+            header = b'{"header":{},"arrays":[["x","<f8",[1]]],"meta":{"kind":"reply"},"body":"shared"}'
+            os.write(fd, b"MSW1" + len(header).to_bytes(4, "little") + (8).to_bytes(8, "little") + header)
         if op == "wrong-kind":
             header = b'{"header":{},"arrays":[],"meta":{"kind":"ready"}}'
             os.write(fd, b"MSW1" + len(header).to_bytes(4, "little") + bytes(8) + header)
@@ -218,6 +250,41 @@ def test_calls_round_trip_and_record_start(worker: Worker) -> None:
     assert (worker.peak_memory() or 0) > 0
 
 
+@pytest.mark.parametrize("rows", [1, 4096])
+def test_request_arrays_cross_the_shared_region_intact(worker: Worker, rows: int) -> None:
+    features = np.random.default_rng(rows).random((rows, 20))
+    arrays = {
+        "features": features,
+        "columns": features[:, ::3],
+        "ids": np.arange(rows, dtype=">i4")[::-1],
+        "mask": features[:, 0] > 0.5,
+    }
+    reply = worker.call(Message({"op": "inspect"}, arrays))
+    assert reply.header == {"writeable": dict.fromkeys(arrays, False)}
+    for name, array in arrays.items():
+        assert reply.arrays[name].dtype == array.dtype
+        np.testing.assert_array_equal(reply.arrays[name], array)
+
+
+def test_requests_beyond_the_shared_region_go_through_the_pipe(workspace: Path) -> None:
+    config = _config(workspace, Isolation.BUBBLEWRAP, shared_memory_bytes=64 << 10)
+    big = np.random.default_rng(0).random((4096, 20))
+    with start_worker("evil_model:load", model_root=workspace / "model", config=config) as w:
+        for features, in_region in ((big, False), (big[:100], True), (-big, False)):
+            reply = w.call(Message({"op": "inspect"}, {"x": features}))
+            assert reply.header == {"writeable": {"x": not in_region}}
+            np.testing.assert_array_equal(reply.arrays["x"], features)
+
+
+def test_a_worker_cannot_write_its_shared_inputs_nor_change_a_reply(worker: Worker) -> None:
+    first = np.arange(4096 * 20.0).reshape(4096, 20)
+    reply = worker.call(Message({"op": "scribble"}, {"x": first}))
+    assert reply.header == {"setflags": False, "mprotect": False, "write": False}
+    # The next request overwrites the region the worker echoed its reply from: the reply stays.
+    worker.call(Message({"op": "inspect"}, {"x": -first}))
+    np.testing.assert_array_equal(reply.arrays["x"], first)
+
+
 def test_worker_environment_is_minimal(workspace: Path) -> None:
     config = _config(workspace, Isolation.BUBBLEWRAP, env={"STEWARD_EXTRA": "1"})
     with start_worker("evil_model:load", model_root=workspace / "model", config=config) as w:
@@ -267,7 +334,7 @@ def test_spending_the_cpu_limit_is_a_timeout(workspace: Path, isolation: Isolati
     assert caught.value.reason == "timeout"
 
 
-@pytest.mark.parametrize("op", ["garbage", "huge", "object-array", "wrong-kind"])
+@pytest.mark.parametrize("op", ["garbage", "huge", "object-array", "shared-reply", "wrong-kind"])
 def test_malformed_replies_are_protocol_errors(worker: Worker, op: str) -> None:
     with pytest.raises(WorkerError) as caught:
         worker.call(Message({"op": op}))

@@ -54,3 +54,6 @@ class SandboxConfig:
     """Extra import roots, mounted read-only (user adapters, test handlers)."""
     max_message_bytes: int = 2 * _GIB
     """The largest reply the parent accepts; a bigger one is a protocol error, not an allocation."""
+    shared_memory_bytes: int = 64 << 20
+    """Size of the sealed region request arrays are written into for the worker to read in place;
+    a request whose arrays do not fit goes through the pipe, as every request does with 0."""

@@ -1,9 +1,11 @@
 """The worker: load a handler from ENTRYPOINT, then answer one frame with one frame until stdin ends.
 
-Run as ``python -I -m modelsteward.runtime.sandbox._main [--path DIR]... MODULE:FUNCTION`` inside
-the sandbox. Only numpy, the codec and the entrypoint's own imports are loaded. The protocol owns
-the original stdout; file descriptor 1 is pointed at stderr so that prints, Python's or a native
-library's, cannot corrupt a frame.
+Run as ``python -I -m modelsteward.runtime.sandbox._main [--path DIR]... [--shared FD]
+MODULE:FUNCTION`` inside the sandbox. Only numpy, the codec and the entrypoint's own imports are
+loaded. The protocol owns the original stdout; file descriptor 1 is pointed at stderr so that
+prints, Python's or a native library's, cannot corrupt a frame. ``FD`` is the parent's shared
+request region: mapped read-only, then closed, so request arrays that arrive in it are read-only
+views, which change when the next request arrives.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from modelsteward.runtime.sandbox._message import Message
-from modelsteward.runtime.sandbox._wire import encode, read_frame
+from modelsteward.runtime.sandbox._region import map_read_only
+from modelsteward.runtime.sandbox._wire import WRITEV_MAX, encode, read_frame, unwritten
 
 Handler = Callable[[Message], Message]
 
@@ -26,7 +29,11 @@ _MAX_REQUEST_BYTES = 1 << 40
 
 def main(argv: list[str]) -> int:
     """Serve requests on stdin until it closes; exit 1 if the handler cannot be loaded."""
-    paths, entrypoint = _parse(argv)
+    paths, shared_fd, entrypoint = _parse(argv)
+    shared = None
+    if shared_fd is not None:
+        shared = map_read_only(shared_fd)
+        os.close(shared_fd)
     requests = os.dup(0)
     replies = os.dup(1)
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
@@ -42,7 +49,7 @@ def main(argv: list[str]) -> int:
     read_into = _reader(requests)
     while True:
         try:
-            request, _ = read_frame(read_into, _MAX_REQUEST_BYTES)
+            request, _ = read_frame(read_into, _MAX_REQUEST_BYTES, shared)
         except EOFError:
             return 0
         try:
@@ -55,14 +62,18 @@ def main(argv: list[str]) -> int:
         _write(replies, frame)
 
 
-def _parse(argv: list[str]) -> tuple[list[str], str]:
+def _parse(argv: list[str]) -> tuple[list[str], int | None, str]:
     paths: list[str] = []
-    while len(argv) >= 2 and argv[0] == "--path":
-        paths.append(argv[1])
+    shared_fd: int | None = None
+    while len(argv) >= 2 and argv[0] in ("--path", "--shared"):
+        if argv[0] == "--path":
+            paths.append(argv[1])
+        else:
+            shared_fd = int(argv[1])
         argv = argv[2:]
     if len(argv) != 1 or ":" not in argv[0]:
-        raise SystemExit("usage: _main [--path DIR]... MODULE:FUNCTION")
-    return paths, argv[0]
+        raise SystemExit("usage: _main [--path DIR]... [--shared FD] MODULE:FUNCTION")
+    return paths, shared_fd, argv[0]
 
 
 def _load(entrypoint: str) -> Handler:
@@ -99,10 +110,10 @@ def _send(fd: int, message: Message, *, kind: str) -> None:
 
 
 def _write(fd: int, frame: list[bytes | memoryview]) -> None:
-    for chunk in frame:
-        view = memoryview(chunk)
-        while view.nbytes:
-            view = view[os.write(fd, view) :]
+    # One writev for the whole frame: the parent wakes once, to a complete reply.
+    views = [memoryview(chunk).cast("B") for chunk in frame]
+    while views:
+        views = unwritten(views, os.writev(fd, views[:WRITEV_MAX]))
 
 
 if __name__ == "__main__":

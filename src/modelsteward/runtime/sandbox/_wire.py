@@ -5,6 +5,10 @@ holding each array's bytes in order, every one starting at a multiple of :data:`
 header names each array's dtype (from a fixed allowlist of numeric types) and shape; the decoder
 recomputes the layout from them and insists that it fills the body exactly, so a hostile sender
 can neither smuggle code nor make the receiver allocate more than the size bound it chose.
+
+A sender and receiver that share a memory region may lay the body out at its start instead of
+sending it (``"body": "shared"``); the frame then only describes the arrays, and the receiver
+views them in place. Only the parent sends such frames; the parent's own reader refuses them.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ ALIGNMENT = 64
 MAX_HEADER_BYTES = 16 << 20
 MAX_ARRAYS = 4096
 MAX_DIMENSIONS = 32
+WRITEV_MAX = 1024
+"""The most buffers one ``writev`` takes on Linux; a frame with more goes in several calls."""
 
 _BYTE_ORDERS: tuple[Literal["<", ">"], ...] = ("<", ">")
 _NUMERIC_CODES = ("b1", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")
@@ -42,44 +48,86 @@ DTYPES: Mapping[str, np.dtype[Any]] = {
 ReadInto = Callable[[memoryview], None]
 """Fills the whole view from the stream, or raises EOFError at its end."""
 
+_Spec = tuple[str, np.dtype[Any], tuple[int, ...]]
+"""An array's name, dtype and shape, as a frame's header describes it."""
 
-def encode(message: Message, meta: Mapping[str, Any] | None = None) -> list[bytes | memoryview]:
+
+def encode(
+    message: Message, meta: Mapping[str, Any] | None = None, shared: memoryview | None = None
+) -> list[bytes | memoryview]:
     """The buffers of one frame, in order; array bytes are views, not copies, where already contiguous.
 
     ``meta`` is the envelope (reply kind, peak memory): kept apart from the handler's own header.
+    With ``shared``, a writable region the receiver maps too, arrays that fit in it are copied
+    there and the frame only describes them; otherwise their bytes follow the header.
     """
-    specs: list[list[Any]] = []
-    chunks: list[bytes | memoryview] = []
-    body_length = 0
-    for name, value in message.arrays.items():
-        array = np.ascontiguousarray(value)
+    arrays = [np.asarray(value) for value in message.arrays.values()]
+    specs: list[_Spec] = []
+    for name, array in zip(message.arrays, arrays, strict=True):
         if array.dtype.str not in DTYPES:
             raise ValueError(
                 f"array {name!r} has dtype {array.dtype}; only booleans, integers and floats cross"
             )
-        padding = -body_length % ALIGNMENT
-        if padding:
-            chunks.append(bytes(padding))
-        data = array.reshape(-1).view(np.uint8).data
-        chunks.append(data)
-        body_length += padding + data.nbytes
-        specs.append([name, array.dtype.str, list(array.shape)])
+        specs.append((name, array.dtype, array.shape))
+    layout = _layout(specs)
+    body_length = layout[-1] if layout else 0
+    document: dict[str, Any] = {
+        "header": dict(message.header),
+        "arrays": [[name, dtype.str, list(shape)] for name, dtype, shape in specs],
+        "meta": dict(meta or {}),
+    }
+    chunks: list[bytes | memoryview] = []
+    if shared is not None and 0 < body_length <= shared.nbytes:
+        _copy_into(shared, arrays, layout)
+        document["body"] = "shared"
+    else:
+        chunks = _body_chunks(arrays, layout)
     try:
-        header = json.dumps(
-            {"header": dict(message.header), "arrays": specs, "meta": dict(meta or {})},
-            separators=(",", ":"),
-            allow_nan=True,
-        ).encode()
+        header = json.dumps(document, separators=(",", ":"), allow_nan=True).encode()
     except (TypeError, ValueError) as exc:
         raise ValueError(f"message header is not JSON: {exc}") from exc
     return [PREFIX.pack(MAGIC, len(header), body_length), header, *chunks]
 
 
-def read_frame(read_into: ReadInto, max_bytes: int) -> tuple[Message, dict[str, Any]]:
+def _copy_into(shared: memoryview, arrays: list[npt.NDArray[Any]], layout: list[int]) -> None:
+    """Lay the body out at the start of ``shared``: one copy per array, strided ones included."""
+    for array, end in zip(arrays, layout, strict=True):
+        if array.size:
+            target = np.frombuffer(shared, array.dtype, array.size, end - array.nbytes)
+            np.copyto(target.reshape(array.shape), array)
+
+
+def _body_chunks(arrays: list[npt.NDArray[Any]], layout: list[int]) -> list[bytes | memoryview]:
+    """The body's bytes as they follow the header: each array, padded to its aligned offset."""
+    chunks: list[bytes | memoryview] = []
+    offset = 0
+    for array, end in zip(arrays, layout, strict=True):
+        start = end - array.nbytes
+        if start > offset:
+            chunks.append(bytes(start - offset))
+        chunks.append(np.ascontiguousarray(array).reshape(-1).view(np.uint8).data)
+        offset = end
+    return chunks
+
+
+def unwritten(views: list[memoryview], count: int) -> list[memoryview]:
+    """What is left of ``views`` (byte views, as ``writev`` takes them) once ``count`` bytes were written."""
+    while views and count >= views[0].nbytes:
+        count -= views[0].nbytes
+        views = views[1:]
+    if count:
+        views = [views[0][count:], *views[1:]]
+    return views
+
+
+def read_frame(
+    read_into: ReadInto, max_bytes: int, shared: memoryview | None = None
+) -> tuple[Message, dict[str, Any]]:
     """Read and validate one frame; returns the message and its envelope.
 
     Raises ProtocolError for anything malformed or larger than ``max_bytes`` (checked before
-    reading the body) and EOFError when the stream ends.
+    reading the body) and EOFError when the stream ends. A frame whose body is in a shared region
+    is read from ``shared``, its arrays views of it; without ``shared`` such a frame is refused.
     """
     prefix = bytearray(PREFIX.size)
     read_into(memoryview(prefix))
@@ -90,13 +138,21 @@ def read_frame(read_into: ReadInto, max_bytes: int) -> tuple[Message, dict[str, 
         raise ProtocolError(f"frame of {header_length + body_length} bytes exceeds the limit of {max_bytes}")
     raw_header = bytearray(header_length)
     read_into(memoryview(raw_header))
-    header, specs, meta = _parse_header(raw_header)
+    header, specs, meta, in_region = _parse_header(raw_header)
     layout = _layout(specs)
     described = layout[-1] if layout else 0
     if described != body_length:
         raise ProtocolError(f"body is {body_length} bytes; its arrays describe {described}")
-    body = bytearray(body_length)
-    read_into(memoryview(body))
+    body: bytearray | memoryview
+    if not in_region:
+        body = bytearray(body_length)
+        read_into(memoryview(body))
+    elif shared is None:
+        raise ProtocolError("frame puts its arrays in shared memory, which this reader does not take")
+    elif body_length > shared.nbytes:
+        raise ProtocolError(f"body of {body_length} bytes exceeds the shared region of {shared.nbytes}")
+    else:
+        body = shared
     arrays: dict[str, npt.NDArray[Any]] = {}
     for (name, dtype, shape), end in zip(specs, layout, strict=True):
         count = math.prod(shape)
@@ -105,10 +161,7 @@ def read_frame(read_into: ReadInto, max_bytes: int) -> tuple[Message, dict[str, 
     return Message(header=header, arrays=arrays), meta
 
 
-_Spec = tuple[str, np.dtype[Any], tuple[int, ...]]
-
-
-def _parse_header(raw: bytearray) -> tuple[dict[str, Any], list[_Spec], dict[str, Any]]:
+def _parse_header(raw: bytearray) -> tuple[dict[str, Any], list[_Spec], dict[str, Any], bool]:
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError) as exc:
@@ -123,7 +176,10 @@ def _parse_header(raw: bytearray) -> tuple[dict[str, Any], list[_Spec], dict[str
     parsed = [_parse_spec(spec) for spec in specs]
     if len({name for name, _, _ in parsed}) != len(parsed):
         raise ProtocolError("frame names an array twice")
-    return header, parsed, meta
+    body = document.get("body", "stream")
+    if body not in ("stream", "shared"):
+        raise ProtocolError(f"frame body must be `stream` or `shared`, not {str(body)[:100]!r}")
+    return header, parsed, meta, body == "shared"
 
 
 def _parse_spec(spec: object) -> _Spec:

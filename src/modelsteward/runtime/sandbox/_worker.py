@@ -2,7 +2,8 @@
 
 The worker is treated as hostile: every read and write has a deadline, replies are bounded in
 size and validated by the codec, and whatever goes wrong ends as a WorkerError, never as a hang
-or a crash of the parent.
+or a crash of the parent. Request arrays go through a sealed shared region the worker can only
+read (see ``_region``); replies always come through the pipe.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from modelsteward.runtime.sandbox._errors import ProtocolError, Reason, SandboxU
 from modelsteward.runtime.sandbox._isolation import detect_isolation, wrap
 from modelsteward.runtime.sandbox._message import Message
 from modelsteward.runtime.sandbox._mounts import SANDBOX_TMP, plan_mounts, protected_paths
-from modelsteward.runtime.sandbox._wire import encode, read_frame
+from modelsteward.runtime.sandbox._region import RequestRegion
+from modelsteward.runtime.sandbox._wire import WRITEV_MAX, encode, read_frame, unwritten
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 """Passed through from the parent so that the worker does not oversubscribe the machine."""
@@ -43,7 +45,8 @@ def start_worker(entrypoint: str, *, model_root: Path, config: SandboxConfig) ->
     """Start a worker that serves the handler ``entrypoint`` (``module:function``) returns.
 
     The function runs inside the sandbox with ``model_root`` mounted read-only; it takes no
-    arguments and returns a ``Callable[[Message], Message]``. Returns once the handler is loaded.
+    arguments and returns a ``Callable[[Message], Message]``; the request arrays it is given may be
+    read-only views of shared memory, valid until the next request. Returns once the handler is loaded.
     Raises SandboxUnavailable when no isolation may be used and WorkerError when loading fails.
     """
     isolation = config.isolation or detect_isolation()
@@ -54,6 +57,7 @@ def start_worker(entrypoint: str, *, model_root: Path, config: SandboxConfig) ->
         )
     private_tmp = Path(tempfile.mkdtemp(prefix="steward-worker-"))
     cgroup = create_pids_cgroup(config.limits.processes)
+    region = RequestRegion.create(config.shared_memory_bytes)
     try:
         plan = plan_mounts(
             model_root=model_root,
@@ -63,8 +67,10 @@ def start_worker(entrypoint: str, *, model_root: Path, config: SandboxConfig) ->
         )
         home = str(private_tmp) if isolation is Isolation.NONE else SANDBOX_TMP
         env = _environment(home, config)
-        paths = [arg for path in config.python_path for arg in ("--path", str(path.resolve()))]
-        argv = [sys.executable, "-I", "-m", "modelsteward.runtime.sandbox._main", *paths, entrypoint]
+        options = [arg for path in config.python_path for arg in ("--path", str(path.resolve()))]
+        inherited = () if region is None or region.worker_fd is None else (region.worker_fd,)
+        options += [arg for fd in inherited for arg in ("--shared", str(fd))]
+        argv = [sys.executable, "-I", "-m", "modelsteward.runtime.sandbox._main", *options, entrypoint]
         try:
             command = wrap(isolation, argv, plan=plan, env=env, limits=config.limits, cgroup=cgroup)
         except FileNotFoundError as exc:
@@ -78,13 +84,20 @@ def start_worker(entrypoint: str, *, model_root: Path, config: SandboxConfig) ->
             env=env,
             cwd=private_tmp,
             start_new_session=True,
+            pass_fds=inherited,
         )
     except BaseException:
         shutil.rmtree(private_tmp, ignore_errors=True)
         if cgroup is not None:
             cgroup.remove()
+        if region is not None:
+            region.close()
         raise
-    worker = Worker(process, isolation=isolation, private_tmp=private_tmp, cgroup=cgroup, config=config)
+    if region is not None:
+        region.release_worker_fd()
+    worker = Worker(
+        process, isolation=isolation, private_tmp=private_tmp, cgroup=cgroup, region=region, config=config
+    )
     try:
         worker._await_ready(spawned)
     except BaseException:
@@ -106,6 +119,7 @@ class Worker:
         isolation: Isolation,
         private_tmp: Path,
         cgroup: PidsCgroup | None,
+        region: RequestRegion | None,
         config: SandboxConfig,
     ) -> None:
         self.isolation = isolation
@@ -115,9 +129,13 @@ class Worker:
         self._process = process
         self._private_tmp = private_tmp
         self._cgroup = cgroup
+        self._region = region
         self._config = config
         self._stdin = _nonblocking(process.stdin)
         self._stdout = _nonblocking(process.stdout)
+        # One poller per direction, made once: a call then costs no allocation or registration.
+        self._writable = _poller(self._stdin, select.POLLOUT)
+        self._readable = _poller(self._stdout, select.POLLIN)
         self._stderr = _Tail(process.stderr)
         self._peak_rss: int | None = None
         self._stopped: WorkerError | None = None
@@ -132,7 +150,8 @@ class Worker:
         if self._stopped is not None:
             raise WorkerError(self._stopped.reason, f"the worker has stopped: {self._stopped}")
         seconds = self._config.call_timeout if timeout is None else timeout
-        return self._exchange(encode(message), "reply", time.monotonic() + seconds, seconds)
+        frame = encode(message, shared=None if self._region is None else self._region.view)
+        return self._exchange(frame, "reply", time.monotonic() + seconds, seconds)
 
     def peak_memory(self) -> int | None:
         """The worker's peak resident memory in bytes, as it last reported it (None before a reply)."""
@@ -149,6 +168,8 @@ class Worker:
         shutil.rmtree(self._private_tmp, ignore_errors=True)
         if self._cgroup is not None:
             self._cgroup.remove()
+        if self._region is not None:
+            self._region.close()
         if self._stopped is None:
             self._stopped = WorkerError("crashed", "the worker was closed")
 
@@ -168,8 +189,7 @@ class Worker:
     def _exchange(self, frame: list[Any], expected: str, deadline: float, seconds: float) -> Message:
         """Send ``frame`` (possibly none), then read the ``expected`` kind of frame or an error reply."""
         try:
-            for chunk in frame:
-                self._write(memoryview(chunk), deadline)
+            self._write([memoryview(chunk).cast("B") for chunk in frame], deadline)
             reply, meta = read_frame(
                 lambda view: self._read_into(view, deadline), self._config.max_message_bytes
             )
@@ -191,21 +211,22 @@ class Worker:
             raise self._stop(error)
         return reply
 
-    def _write(self, view: memoryview, deadline: float) -> None:
-        view = view.cast("B")
-        while view.nbytes:
-            _wait(self._stdin, select.POLLOUT, deadline)
+    def _write(self, views: list[memoryview], deadline: float) -> None:
+        # Try first, wait only when the pipe is full: most frames go in one writev, with no poll.
+        while views:
+            _check(deadline)
             try:
-                view = view[os.write(self._stdin, view) :]
+                views = unwritten(views, os.writev(self._stdin, views[:WRITEV_MAX]))
             except BlockingIOError:
-                continue
+                _wait(self._writable, deadline)
 
     def _read_into(self, view: memoryview, deadline: float) -> None:
         while view.nbytes:
-            _wait(self._stdout, select.POLLIN, deadline)
+            _check(deadline)
             try:
                 count = os.readv(self._stdout, [view])
             except BlockingIOError:
+                _wait(self._readable, deadline)
                 continue
             if count == 0:
                 raise EOFError
@@ -310,9 +331,19 @@ def _nonblocking(stream: IO[bytes] | None) -> int:
     return fd
 
 
-def _wait(fd: int, event: int, deadline: float) -> None:
+def _poller(fd: int, event: int) -> select.poll:
     poller = select.poll()
     poller.register(fd, event)
+    return poller
+
+
+def _check(deadline: float) -> None:
+    # A worker that keeps its pipe busy is never waited for, so the deadline is checked here too.
+    if time.monotonic() > deadline:
+        raise TimeoutError
+
+
+def _wait(poller: select.poll, deadline: float) -> None:
     remaining = deadline - time.monotonic()
     if remaining <= 0 or not poller.poll(remaining * 1000):
         raise TimeoutError
