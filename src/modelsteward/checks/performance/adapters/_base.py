@@ -123,3 +123,19 @@ class Adapter(Protocol):
     def predict(self, batch: Batch) -> Prediction:
         """Run one batch; raise :class:`AdapterError` for an operation the model cannot do."""
         ...
+
+
+def label_texts(values: npt.ArrayLike) -> tuple[str, ...]:
+    """A model's predicted labels (numbers or text, one per row) as text, ``"1"`` for the integer 1.
+
+    Each distinct label is converted once: a batch holds thousands of rows but a handful of classes.
+    """
+    flat = np.asarray(values).reshape(-1)
+    distinct, inverse = np.unique(flat, return_inverse=True)
+    texts = np.asarray([str(value) for value in distinct.tolist()], dtype=object)
+    return tuple(texts[inverse].tolist())
+
+
+def top_classes(scores: npt.NDArray[np.float64], classes: tuple[str, ...]) -> tuple[str, ...]:
+    """The class each row's scores rank first."""
+    return tuple(np.asarray(classes, dtype=object)[np.argmax(scores, axis=1)].tolist())

@@ -111,19 +111,19 @@ def encode_prediction(prediction: Prediction) -> Message:
     """The reply carrying ``prediction``."""
     header: dict[str, Any] = {}
     arrays: dict[str, npt.NDArray[Any]] = {}
-    for name in ("labels", "classes", "texts"):
+    for name in ("classes", "texts"):
         value = getattr(prediction, name)
         if value is not None:
             header[name] = list(value)
-    if (
-        prediction.labels is not None
-        and prediction.classes
-        and set(prediction.labels) <= set(prediction.classes)
-    ):
+    if prediction.labels is not None:
         # Labels as indices into the classes: a numeric array costs far less than a JSON list of text.
-        position = {label: index for index, label in enumerate(prediction.classes)}
-        arrays["label_index"] = np.fromiter((position[label] for label in prediction.labels), dtype=np.int32)
-        del header["labels"]
+        position = {label: index for index, label in enumerate(prediction.classes or ())}
+        try:
+            arrays["label_index"] = np.fromiter(
+                map(position.__getitem__, prediction.labels), dtype=np.int32, count=len(prediction.labels)
+            )
+        except KeyError:  # a label outside the classes (or no classes): the labels go as text
+            header["labels"] = list(prediction.labels)
     if prediction.entities is not None:
         header["entities"] = [[[e.label, e.start, e.end] for e in row] for row in prediction.entities]
     for name, dtype in (("scores", np.float64), ("values", np.float64), ("embeddings", np.float32)):

@@ -16,7 +16,9 @@ from modelsteward.checks.performance.adapters._base import (
     ModelDescription,
     Operation,
     Prediction,
+    label_texts,
     one_value_per_row,
+    top_classes,
 )
 from modelsteward.checks.performance.adapters._detect import model_file
 from modelsteward.checks.performance.adapters._options import Options
@@ -115,7 +117,7 @@ class OnnxAdapter:
         results = dict(
             zip(
                 names,
-                self._session.run(names, {self._input: batch.features.astype(self._input_dtype)}),
+                self._session.run(names, {self._input: batch.features.astype(self._input_dtype, copy=False)}),
                 strict=True,
             )
         )
@@ -141,12 +143,10 @@ class OnnxAdapter:
                     f"the model gives {scores.shape[1]} scores per row for {len(classes)} classes"
                 )
         if self._outputs.label is not None:
-            labels = tuple(
-                str(label) for label in np.asarray(results[self._outputs.label]).reshape(-1).tolist()
-            )
+            labels = label_texts(results[self._outputs.label])
         else:
             assert scores is not None  # noqa: S101 - _pick_outputs gives a label or scores
-            labels = tuple(classes[index] for index in scores.argmax(axis=1))
+            labels = top_classes(scores, classes)
         return Prediction(labels=labels, scores=scores, classes=classes if scores is not None else None)
 
 

@@ -15,7 +15,9 @@ from modelsteward.checks.performance.adapters._base import (
     ModelDescription,
     Operation,
     Prediction,
+    label_texts,
     one_value_per_row,
+    top_classes,
 )
 from modelsteward.checks.performance.adapters._detect import SKLEARN_SUFFIXES, model_file
 from modelsteward.checks.performance.adapters._options import Options
@@ -73,15 +75,12 @@ class SklearnAdapter:
         if self._operation is Operation.REGRESS:
             return Prediction(values=one_value_per_row(np.asarray(self._model.predict(rows))))
         if not callable(getattr(self._model, "predict_proba", None)):
-            return Prediction(
-                labels=tuple(str(label) for label in np.asarray(self._model.predict(rows)).tolist())
-            )
+            return Prediction(labels=label_texts(self._model.predict(rows)))
         # One pass: the label is the class the scores rank first, so labels and scores always agree
         # (as predict does for every probabilistic scikit-learn classifier but SVC's Platt scaling).
         scores = np.asarray(self._model.predict_proba(rows), dtype=np.float64)
         classes = _classes(self._model)
-        labels = tuple(classes[index] for index in np.argmax(scores, axis=1).tolist())
-        return Prediction(labels=labels, scores=scores, classes=classes)
+        return Prediction(labels=top_classes(scores, classes), scores=scores, classes=classes)
 
 
 def _unpickle(path: Path) -> Any:
