@@ -7,11 +7,13 @@ there and each test a schema in it, all dropped afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
@@ -38,6 +40,11 @@ class Result:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+    def json(self) -> Any:
+        """The JSON the command printed, after checking that it succeeded."""
+        assert self.exit_code == 0, self.stderr
+        return json.loads(self.stdout)
 
 
 Steward = Callable[..., Result]

@@ -25,8 +25,7 @@ def _sentiment(messages: Messages) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
+def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SENTIMENT_KEY", "sk-local")
 
 

@@ -54,26 +54,14 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": root, "fitted": fitted, "data": data}
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("STEWARD_DATABASE_URL", raising=False)
-
-
-def _json(result: Any) -> dict[str, Any]:
-    assert result.exit_code == 0, result.stderr
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
-
-
 def test_a_registered_version_is_evaluated_in_the_sandbox_and_recorded(
     steward: Steward, models: dict[str, Any]
 ) -> None:
     admitted = steward("admit", str(models["root"] / "adult-lr"), "--name", "acme/adult-lr", "--json")
     assert admitted.exit_code in (0, 3), admitted.stderr
-    result = _json(
-        steward("evaluate", "acme/adult-lr@1", "--data", str(models["data"]), *COLUMNS, *FAST, "--json")
-    )
+    result = steward(
+        "evaluate", "acme/adult-lr@1", "--data", str(models["data"]), *COLUMNS, *FAST, "--json"
+    ).json()
     assert result["recorded"] == "acme/adult-lr@1"
     assert result["isolation"] == "bubblewrap"
     assert result["model"]["adapter"] == "sklearn"
@@ -95,9 +83,8 @@ def test_group_fairness_equals_fairlearns_own_on_the_same_predictions(
     steward: Steward, models: dict[str, Any]
 ) -> None:
     folder = str(models["root"] / "adult-lr")
-    fairness = _json(steward("evaluate", folder, "--data", str(models["data"]), *COLUMNS, *FAST, "--json"))[
-        "fairness"
-    ]
+    evaluated = steward("evaluate", folder, "--data", str(models["data"]), *COLUMNS, *FAST, "--json")
+    fairness = evaluated.json()["fairness"]
     data = pd.read_csv(models["data"])
     predicted = models["fitted"]["adult-lr"].predict(data[list(ADULT_FEATURES)].to_numpy())
     truth = data["income"].to_numpy()
@@ -135,25 +122,7 @@ def test_compare_ranks_the_better_model_first_and_shows_the_gap_is_significant(
     steward: Steward, models: dict[str, Any], tmp_path: Path
 ) -> None:
     report = tmp_path / "leaderboard.html"
-    board = _json(
-        steward(
-            "compare",
-            str(models["root"] / "adult-majority"),
-            str(models["root"] / "adult-lr"),
-            "--data",
-            str(models["data"]),
-            "--task",
-            "classification",
-            "--columns",
-            "label=income",
-            "--sensitive",
-            "sex,race",
-            *FAST,
-            "--json",
-            "--html",
-            str(report),
-        )
-    )
+    board = _compare(steward, models, ("adult-majority", "adult-lr"), "--html", str(report))
     assert board["best"] == "adult-lr"
     assert [s["candidate"] for s in board["standings"]] == ["adult-lr", "adult-majority"]
     gap = board["standings"][1]["against_best"]
@@ -167,29 +136,21 @@ def test_compare_ranks_the_better_model_first_and_shows_the_gap_is_significant(
 def test_the_same_model_exported_to_onnx_is_not_significantly_different(
     steward: Steward, models: dict[str, Any]
 ) -> None:
-    board = _json(
-        steward(
-            "compare",
-            str(models["root"] / "adult-lr"),
-            str(models["root"] / "adult-lr-onnx"),
-            "--data",
-            str(models["data"]),
-            "--task",
-            "classification",
-            "--columns",
-            "label=income",
-            "--sensitive",
-            "sex,race",
-            *FAST,
-            "--json",
-        )
-    )
+    board = _compare(steward, models, ("adult-lr", "adult-lr-onnx"))
     adapters = {e["candidate"]: e["model"]["adapter"] for e in board["evaluations"]}
     assert adapters == {"adult-lr": "sklearn", "adult-lr-onnx": "onnx"}
     scores = [s["score"]["value"] for s in board["standings"]]
     assert scores[0] == pytest.approx(scores[1], abs=2 / ROWS)
     assert board["standings"][1]["against_best"]["p_value"] > 0.5
     assert board["best_is_significant"] is False
+
+
+def _compare(steward: Steward, models: dict[str, Any], candidates: tuple[str, ...], *extra: str) -> Any:
+    """The JSON of ``steward compare`` of the named model folders on the Adult rows."""
+    folders = [str(models["root"] / name) for name in candidates]
+    return steward(
+        "compare", *folders, "--data", str(models["data"]), *COLUMNS, *FAST, "--json", *extra
+    ).json()
 
 
 def test_text_output_shows_the_interval_and_the_groups(steward: Steward, models: dict[str, Any]) -> None:

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from modelsteward.checks.fairness import package_file
 from tests.conftest import Steward
 from tests.evaluation.data import bbc_headlines
 
 FAST = ("--resamples", "200", "--batch-sizes", "16", "--seed", "0")
-
-
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("STEWARD_DATABASE_URL", raising=False)
-
-
-def _json(result: Any) -> dict[str, Any]:
-    assert result.exit_code == 0, result.stderr
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
 
 
 def minilm() -> Path:
@@ -46,22 +31,20 @@ def test_minilm_finds_the_lead_of_each_headline_and_its_associations_are_measure
     tests.write_text(
         "name: flowers-insects\nx: flowers\ny: insects\na: pleasant_5\nb: unpleasant_5a\n", encoding="utf-8"
     )
-    result = _json(
-        steward(
-            "evaluate",
-            str(minilm()),
-            "--data",
-            str(data),
-            "--task",
-            "retrieval",
-            "--columns",
-            "query=headline,document=lead",
-            "--association-tests",
-            str(tests),
-            *FAST,
-            "--json",
-        )
-    )
+    result = steward(
+        "evaluate",
+        str(minilm()),
+        "--data",
+        str(data),
+        "--task",
+        "retrieval",
+        "--columns",
+        "query=headline,document=lead",
+        "--association-tests",
+        str(tests),
+        *FAST,
+        "--json",
+    ).json()
     assert result["model"]["adapter"] == "sentence-transformers"
     assert result["dataset"]["rows"] == 100
     metrics = result["metrics"]
@@ -80,21 +63,19 @@ def test_topics_as_groups_make_every_article_of_a_topic_relevant(steward: Stewar
     data = tmp_path / "bbc.csv"
     bbc_headlines(per_class=6).to_csv(data, index=False)
     columns = "query=headline,document=lead,group=topic"
-    result = _json(
-        steward(
-            "evaluate",
-            str(minilm()),
-            "--data",
-            str(data),
-            "--task",
-            "retrieval",
-            "--columns",
-            columns,
-            "--no-fairness",
-            *FAST,
-            "--json",
-        )
-    )
+    result = steward(
+        "evaluate",
+        str(minilm()),
+        "--data",
+        str(data),
+        "--task",
+        "retrieval",
+        "--columns",
+        columns,
+        "--no-fairness",
+        *FAST,
+        "--json",
+    ).json()
     assert result["fairness"] is None
     assert result["metrics"]["recall@1"]["value"] < result["metrics"]["recall@10"]["value"]
     assert result["metrics"]["ndcg@10"]["value"] > 0.5
@@ -111,27 +92,25 @@ def test_smollm2_generates_answers_and_swapped_identities_are_compared(
     ]
     data = tmp_path / "qa.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    result = _json(
-        steward(
-            "evaluate",
-            str(smollm2()),
-            "--data",
-            str(data),
-            "--task",
-            "generation",
-            "--columns",
-            "text=prompt,reference=answer",
-            "--run-option",
-            "max_new_tokens=8",
-            "--batch-size",
-            "4",
-            "--batch-sizes",
-            "",
-            "--resamples",
-            "100",
-            "--json",
-        )
-    )
+    result = steward(
+        "evaluate",
+        str(smollm2()),
+        "--data",
+        str(data),
+        "--task",
+        "generation",
+        "--columns",
+        "text=prompt,reference=answer",
+        "--run-option",
+        "max_new_tokens=8",
+        "--batch-size",
+        "4",
+        "--batch-sizes",
+        "",
+        "--resamples",
+        "100",
+        "--json",
+    ).json()
     assert result["model"]["adapter"] == "transformers"
     metrics = result["metrics"]
     assert set(metrics) == {"exact_match", "token_f1", "rouge_l"}

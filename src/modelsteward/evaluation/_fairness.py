@@ -211,35 +211,23 @@ def _counterfactual(
     texts = dataset.texts()[: settings.counterfactual_limit]
     pairs = fairness.counterfactuals(texts, families)
     variants = [pair.variant for pair in pairs]
-    prediction = run.prediction
-    if task is Task.CLASSIFICATION:
-        originals = list(prediction.labels or ())[: len(texts)]
-        answered = (
-            run_all(
-                session,
-                Operation.CLASSIFY,
-                variants,
-                batch_size=settings.batch_size,
-                options=options,
-                say=say,
-                what="variants",
-            ).prediction.labels
-            if variants
-            else ()
-        )
-        return fairness.classification_flips(pairs, originals, list(answered or ()))
-    originals = list(prediction.texts or ())[: len(texts)]
-    generated = (
-        run_all(
+    # A classifier's labels or a generator's texts: the output each variant is compared by.
+    operation, output, flips = (
+        (Operation.CLASSIFY, "labels", fairness.classification_flips)
+        if task is Task.CLASSIFICATION
+        else (Operation.GENERATE, "texts", fairness.generation_flips)
+    )
+    originals = list(getattr(run.prediction, output) or ())[: len(texts)]
+    answered: list[Any] = []
+    if variants:
+        varied = run_all(
             session,
-            Operation.GENERATE,
+            operation,
             variants,
             batch_size=settings.batch_size,
             options=options,
             say=say,
             what="variants",
-        ).prediction.texts
-        if variants
-        else ()
-    )
-    return fairness.generation_flips(pairs, originals, list(generated or ()))
+        )
+        answered = list(getattr(varied.prediction, output) or ())
+    return flips(pairs, originals, answered)
