@@ -140,7 +140,8 @@ def grouped_bar_chart(
     bottom = top + block * len(categories)
     numbers = [v for s in series for v in s.values if v is not None]
     scale = _Scale(_ticks([0.0, *numbers]), left, right)
-    parts = [_legend(series, left, 34), _x_axis(scale, top, bottom, axis)]
+    # The legend starts at the margin, not after the row labels: three entries must fit the width.
+    parts = [_legend(series, 16, 34), _x_axis(scale, top, bottom, axis)]
     for row, category in enumerate(categories):
         y0 = top + block * row + gap / 2
         parts.append(_row_label(category, left, y0 + bar * len(series) / 2))
