@@ -182,7 +182,8 @@ def _operation(task: str | None, outputs: _Outputs, declared: Sequence[Any]) -> 
 
 def _probabilities(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Scores as probabilities: kept if each row already is a distribution, else a softmax of logits."""
-    if np.all(scores >= 0) and np.allclose(scores.sum(axis=1), 1.0, atol=1e-4):
+    # min() and a max of the sums' distance from 1: cheaper than allclose on every batch.
+    if scores.min() >= 0 and float(np.abs(scores.sum(axis=1) - 1.0).max()) <= 1e-4:
         return scores
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
     probabilities: npt.NDArray[np.float64] = shifted / shifted.sum(axis=1, keepdims=True)
