@@ -200,7 +200,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _config(workspace: Path, isolation: Isolation, **changes: Any) -> SandboxConfig:
+def _config(workspace: Path, isolation: Isolation | None, **changes: Any) -> SandboxConfig:
     config = SandboxConfig(
         isolation=isolation, python_path=(workspace / "handlers",), start_timeout=20.0, call_timeout=20.0
     )
@@ -370,12 +370,25 @@ def test_process_limit_stops_a_fork_bomb(worker: Worker) -> None:
 
 def test_no_isolation_is_refused_unless_allowed(workspace: Path) -> None:
     config = _config(workspace, Isolation.NONE)
-    with pytest.raises(SandboxUnavailable, match=r"install bubblewrap.*--no-sandbox"):
+    with pytest.raises(SandboxUnavailable, match=r"without a sandbox.*needs allow_unsandboxed") as refused:
         start_worker("evil_model:load", model_root=workspace / "model", config=config)
+    assert "install bubblewrap" not in str(refused.value)
     allowed = _config(workspace, Isolation.NONE, allow_unsandboxed=True)
     with start_worker("evil_model:load", model_root=workspace / "model", config=allowed) as w:
         assert w.isolation is Isolation.NONE
         assert w.call(Message({"op": "echo"})).header == {"op": "echo"}
+
+
+def test_no_sandbox_found_says_to_install_bubblewrap(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With nothing on the PATH neither bwrap nor unshare can run: detection finds no isolation.
+    monkeypatch.setenv("PATH", str(workspace / "model"))
+    config = _config(workspace, None)
+    with pytest.raises(
+        SandboxUnavailable, match=r"no sandbox is available.*install bubblewrap.*--no-sandbox"
+    ):
+        start_worker("evil_model:load", model_root=workspace / "model", config=config)
 
 
 def test_mounting_a_protected_path_is_refused(workspace: Path) -> None:

@@ -51,6 +51,11 @@ def start_worker(entrypoint: str, *, model_root: Path, config: SandboxConfig) ->
     """
     isolation = config.isolation or detect_isolation()
     if isolation is Isolation.NONE and not config.allow_unsandboxed:
+        if config.isolation is Isolation.NONE:
+            raise SandboxUnavailable(
+                "running the model without a sandbox (isolation none) needs allow_unsandboxed"
+                " (the CLI's --no-sandbox)"
+            )
         raise SandboxUnavailable(
             "no sandbox is available to run the model in: install bubblewrap "
             "(Debian and Ubuntu: apt install bubblewrap) or pass --no-sandbox to run it unsandboxed"

@@ -124,6 +124,13 @@ HOSTILE: list[tuple[Batch, Message, str]] = [
     (TEXTS, Message({"entities": [[["PER", True, 2]], []]}), "outside its text"),
     (TEXTS, Message({"entities": [[{"label": "PER"}], []]}), r"is not \[label, start, end\]"),
     (TEXTS, Message({"entities": [[]]}), "must be a list of 2 rows"),
+    (FEATURES, Message({"labels": ["a", "b\x1b[0m"]}), "`labels` holds a label with control characters"),
+    (
+        FEATURES,
+        Message({"labels": ["a", "b"], "classes": ["a", "\x1b"]}, {"scores": np.ones((2, 2))}),
+        "`classes` holds a label with control characters",
+    ),
+    (TEXTS, Message({"entities": [[["PER\n", 0, 3]], []]}), "`entities` holds a label with control"),
 ]
 
 
@@ -141,6 +148,14 @@ def test_a_reported_error_is_raised_printable_and_short() -> None:
         description_from_header(encode_error("cannot load").header)
 
 
+def test_description_names_are_made_printable_and_short() -> None:
+    header = {"adapter": "onnx\x1b]0;owned\x07", "framework": "\x1b[2J" + "x" * 500, "operations": ["embed"]}
+    description = description_from_header(header)
+    assert description.adapter == "onnx?]0;owned?"
+    assert description.framework.startswith("?[2Jxxx")
+    assert description.framework.endswith("...") and len(description.framework) == 203
+
+
 @pytest.mark.parametrize(
     ("header", "message"),
     [
@@ -149,6 +164,14 @@ def test_a_reported_error_is_raised_printable_and_short() -> None:
         ({"adapter": "onnx", "framework": "x", "operations": ["embed"], "parameters": True}, "not a count"),
         ({"adapter": 3, "framework": "x", "operations": ["embed"]}, "lacks its adapter"),
         ({"adapter": "onnx", "framework": "x", "operations": ["embed"], "details": []}, "details"),
+        (
+            {"adapter": "onnx", "framework": "x", "operations": ["classify"], "classes": ["a", "b\x1b[31m"]},
+            "`classes` holds a label with control characters: b\\?\\[31m",
+        ),
+        (
+            {"adapter": "onnx", "framework": "x", "operations": ["embed"], "details": {"x": "y" * 70_000}},
+            "details exceed 64 KiB",
+        ),
     ],
 )
 def test_hostile_descriptions_are_refused(header: dict[str, Any], message: str) -> None:

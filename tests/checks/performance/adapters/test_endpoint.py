@@ -136,6 +136,13 @@ def test_unreachable_servers_bad_configs_and_impossible_operations() -> None:
         EndpointConfig("http://localhost/v1", "m", labels=("yes", UNPARSED))
 
 
+@pytest.mark.parametrize("url", ["http://user:hunter2@localhost/v1", "https://hunter2@localhost/v1"])
+def test_a_base_url_with_credentials_is_refused_without_showing_them(url: str) -> None:
+    with pytest.raises(AdapterError, match="--api-key-env") as refused:
+        EndpointConfig(url, "m")
+    assert "hunter2" not in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("answer", "label"),
     [

@@ -3,11 +3,13 @@
 Both sides use these functions. The parent treats every reply as hostile: decoding checks types, row
 counts and shapes against the batch it sent and refuses anything else with :class:`AdapterError`.
 Features and scores travel as float64 (metrics such as ROC-AUC must see the model's own ties), embeddings
-as float32; text as JSON strings.
+as float32; text as JSON strings. Strings a report may print are made printable (names) or, where they
+must stay exact for matching (class and entity labels), refused when they hold control characters.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,8 @@ from modelsteward.checks.performance.adapters._base import (
 from modelsteward.runtime.sandbox import Message
 
 _ERROR_CHARS = 2000
+_NAME_CHARS = 200
+_DETAILS_BYTES = 64 << 10
 # Per operation: the prediction fields a reply must carry, and those it may carry besides.
 _REQUIRED = {
     Operation.CLASSIFY: frozenset({"labels"}),
@@ -191,11 +195,14 @@ def description_from_header(header: Mapping[str, Any]) -> ModelDescription:
         raise AdapterError(f"the model description's parameter count is not a count (got {parameters!r})")
     if not isinstance(details, dict):
         raise AdapterError("the model description's details are not a JSON object")
+    # Details are only ever written out escaped (JSON, HTML), so bounding their size is enough.
+    if len(json.dumps(details).encode()) > _DETAILS_BYTES:
+        raise AdapterError(f"the model description's details exceed {_DETAILS_BYTES >> 10} KiB of JSON")
     return ModelDescription(
-        adapter=adapter,
-        framework=framework,
+        adapter=_printable(adapter, _NAME_CHARS),
+        framework=_printable(framework, _NAME_CHARS),
         operations=tuple(_operation(operation) for operation in operations),
-        classes=_strings(header.get("classes", []), "classes", None),
+        classes=_labels(header.get("classes", []), "classes", None),
         parameters=parameters,
         details=details,
     )
@@ -207,14 +214,14 @@ def _classification(
     if ("scores" in arrays) != ("classes" in header):
         raise AdapterError("a classify reply must carry `scores` and `classes` together")
     if "scores" not in arrays:
-        return Prediction(labels=_strings(header.get("labels"), "labels", rows))
-    classes = _strings(header["classes"], "classes", None)
+        return Prediction(labels=_labels(header.get("labels"), "labels", rows))
+    classes = _labels(header["classes"], "classes", None)
     if len(set(classes)) != len(classes):
         raise AdapterError("reply `classes` repeats a label")
     scores = _array(arrays, "scores", (rows, len(classes)), np.float64)
     if "label_index" not in arrays:
         return Prediction(
-            labels=_strings(header.get("labels"), "labels", rows), scores=scores, classes=classes
+            labels=_labels(header.get("labels"), "labels", rows), scores=scores, classes=classes
         )
     index = arrays["label_index"]
     if (
@@ -255,6 +262,22 @@ def _strings(value: Any, name: str, rows: int | None) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _labels(value: Any, name: str, rows: int | None) -> tuple[str, ...]:
+    """Like :func:`_strings`, but refusing control characters: labels are matched exactly, so a label
+    cannot be made printable by changing it."""
+    labels = _strings(value, name, rows)
+    for label in labels:
+        _check_label(label, name)
+    return labels
+
+
+def _check_label(label: str, name: str) -> None:
+    if not label.isprintable():
+        raise AdapterError(
+            f"`{name}` holds a label with control characters: {_printable(label, _NAME_CHARS)}"
+        )
+
+
 def _entities(value: Any, texts: tuple[str, ...]) -> tuple[tuple[Entity, ...], ...]:
     if not isinstance(value, list) or len(value) != len(texts):
         raise AdapterError(f"reply `entities` must be a list of {len(texts)} rows")
@@ -267,6 +290,7 @@ def _entities(value: Any, texts: tuple[str, ...]) -> tuple[tuple[Entity, ...], .
             if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)):
                 raise AdapterError(f"reply entity {item!r} is not [label, start, end]")
             label, start, end = item
+            _check_label(label, "entities")
             if type(start) is not int or type(end) is not int or not 0 <= start <= end <= len(text):
                 raise AdapterError(
                     f"reply entity {item!r} has offsets outside its text of {len(text)} characters"
@@ -285,7 +309,12 @@ def _operation(value: Any) -> Operation:
 
 def _raise_reported_error(header: Mapping[str, Any]) -> None:
     """Raise the failure the worker reported, printable and short: its text is not to be trusted either."""
-    if "error" not in header:
-        return
-    text = "".join(c if c.isprintable() or c == "\n" else "?" for c in str(header["error"]))
-    raise AdapterError(text if len(text) <= _ERROR_CHARS else f"{text[:_ERROR_CHARS]}...")
+    if "error" in header:
+        raise AdapterError(_printable(str(header["error"]), _ERROR_CHARS, keep="\n"))
+
+
+def _printable(text: str, limit: int, *, keep: str = "") -> str:
+    """``text`` with the characters a terminal could act on (but those in ``keep``) shown as ``?``,
+    cut to ``limit`` characters."""
+    shown = "".join(c if c.isprintable() or c in keep else "?" for c in text[: limit + 1])
+    return shown if len(shown) <= limit else f"{shown[:limit]}..."

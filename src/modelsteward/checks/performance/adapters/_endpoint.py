@@ -44,7 +44,8 @@ class EndpointConfig:
     """Where the endpoint is and how to talk to it."""
 
     base_url: str
-    """The API root as OpenAI clients take it, ``/v1`` included (``http://localhost:8000/v1``)."""
+    """The API root as OpenAI clients take it, ``/v1`` included (``http://localhost:8000/v1``); without
+    credentials, as it is shown and recorded."""
     model: str
     """The model name the server serves (the ``model`` field of every request)."""
     api_key_env: str | None = None
@@ -64,7 +65,14 @@ class EndpointConfig:
     """0 asks for the most likely answer (greedy), as the local adapters do."""
 
     def __post_init__(self) -> None:
-        if urlsplit(self.base_url).scheme not in ("http", "https") or not urlsplit(self.base_url).netloc:
+        url = urlsplit(self.base_url)
+        # Refused rather than stripped: the URL is shown and recorded, and urllib would not send them.
+        if url.username is not None or url.password is not None:
+            raise AdapterError(
+                "endpoint base URL must not hold credentials (user:password@):"
+                " pass the API key in an environment variable named by --api-key-env"
+            )
+        if url.scheme not in ("http", "https") or not url.netloc:
             raise AdapterError(
                 f"endpoint base URL must be http:// or https:// with a host (got {self.base_url!r})"
             )
