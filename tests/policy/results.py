@@ -92,7 +92,7 @@ def assessment(*replacements: CheckResult, without: tuple[str, ...] = ()) -> Ass
 
 
 def performance(
-    metrics: dict[str, tuple[float, float, float]] | None = None,
+    metrics: dict[str, tuple[float | None, float | None, float | None]] | None = None,
     *,
     task: str = "classification",
     isolation: str = "bubblewrap",

@@ -141,3 +141,13 @@ def test_counterfactual_flips_above_the_limit_go_to_review() -> None:
 def test_a_fraction_limit_outside_zero_to_one_is_refused() -> None:
     with pytest.raises(PolicyError, match=r"fairness\.min_demographic_parity_ratio"):
         policy("fairness: {min_demographic_parity_ratio: 1.5}\n")
+
+
+def test_an_undefined_metric_fails_only_its_own_bound() -> None:
+    measured = results.performance({"accuracy": (0.9, 0.85, 0.94), "roc_auc": (None, None, None)})
+    rules = policy("performance: {minimum: {accuracy: 0.8, roc_auc: 0.7}}\n")
+    decision = evaluate(assessment(measured), rules)
+    [reason] = held(decision)
+    assert reason.rule == "performance.minimum.roc_auc"
+    assert "undefined on this data" in reason.message
+    assert next(r for r in decision.reasons if r.rule == "performance.minimum.accuracy").verdict is APPROVE

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 TASKS = ("classification", "regression", "retrieval", "generation", "entities")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+_MIN_MEMORY = 512 << 20
 
 
 class OptionError(ValueError):
@@ -93,6 +94,10 @@ def request(args: argparse.Namespace) -> EvaluationRequest:
         raise OptionError("--task is required with --data")
     if args.batch_size < 1 or args.resamples < 0:
         raise OptionError("--batch-size must be at least 1 and --resamples at least 0")
+    if args.min_group < 1:
+        raise OptionError(f"--min-group must be at least 1 (got {args.min_group})")
+    if not args.timeout > 0:
+        raise OptionError(f"--timeout must be a positive number of seconds (got {args.timeout:g})")
     settings = EvaluationSettings(
         task=Task(args.task),
         batch_size=args.batch_size,
@@ -100,7 +105,7 @@ def request(args: argparse.Namespace) -> EvaluationRequest:
         concurrency=_counts(args.concurrency, "--concurrency", allow_empty=False),
         resamples=args.resamples,
         seed=args.seed,
-        options=_pairs(args.run_option, "--run-option"),
+        run_options=_run_options(args.run_option),
         fairness=FairnessSettings(
             positive=args.positive,
             min_group_size=args.min_group,
@@ -123,10 +128,53 @@ def request(args: argparse.Namespace) -> EvaluationRequest:
         settings=settings,
         limit=args.limit,
         adapter=args.adapter,
-        options=_pairs(args.option, "--option"),
+        adapter_options=_pairs(args.option, "--option"),
         endpoint_model=args.endpoint_model,
         api_key_env=args.api_key_env,
     )
+
+
+# Options every batch may carry, and what each must be.
+_RUN_OPTIONS = {
+    "max_new_tokens": "a whole number of at least 1",
+    "system_prompt": "text",
+    "temperature": "a number of at least 0",
+}
+
+
+def _run_options(items: list[str]) -> dict[str, Any]:
+    values = _pairs(items, "--run-option")
+    for key, value in values.items():
+        if key not in _RUN_OPTIONS:
+            raise OptionError(
+                f"--run-option: {key!r} is not a run option; the run options are {', '.join(_RUN_OPTIONS)}"
+            )
+        valid = {
+            "max_new_tokens": type(value) is int and value >= 1,
+            "system_prompt": isinstance(value, str),
+            "temperature": type(value) in (int, float) and value >= 0,
+        }[key]
+        if not valid:
+            raise OptionError(f"--run-option: {key} must be {_RUN_OPTIONS[key]} (got {value!r})")
+    return values
+
+
+def check_comparison(models: list[str], metric: str | None, request: EvaluationRequest) -> None:
+    """Refuse a comparison that cannot be made before any model runs: fewer than two distinct models, or
+    a metric the task does not measure."""
+    from modelsteward.checks.performance.metrics import METRICS  # noqa: PLC0415
+
+    if len(models) < 2:
+        raise OptionError("compare needs at least two models")
+    repeated = sorted({model for model in models if models.count(model) > 1})
+    if repeated:
+        raise OptionError(f"each model is compared once; given more than once: {', '.join(repeated)}")
+    task = request.settings.task
+    measured = [name for name, info in METRICS.items() if info.task == task]
+    if metric is not None and metric not in measured:
+        raise OptionError(
+            f"--metric {metric} is not measured by the {task} task; it measures {', '.join(measured)}"
+        )
 
 
 def _counts(text: str, option: str, *, allow_empty: bool) -> tuple[int, ...]:
@@ -161,4 +209,10 @@ def _size(text: str) -> int:
     match = _SIZE.fullmatch(text.strip())
     if match is None:
         raise OptionError(f"--memory must be a size such as 4G or 512M (got {text!r})")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    # Python with numpy alone maps more than this; a smaller limit fails at start, far from the cause.
+    if size < _MIN_MEMORY:
+        raise OptionError(
+            f"--memory must be at least 512M: the worker's interpreter alone needs that (got {text})"
+        )
+    return size

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
-from modelsteward.cli._exit import EXIT_USAGE
+from modelsteward.cli._exit import EXIT_ERROR, EXIT_USAGE
+from modelsteward.cli._progress import clear, progress_line
 
 # The exit status of each verdict, and of a gate that could not decide.
 EXIT_APPROVE = 0
 EXIT_REJECT = 1
-EXIT_ERROR = 2
 EXIT_REVIEW = 3
 
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except (_evaluation_options.OptionError, DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    progress = None if args.quiet or not sys.stderr.isatty() else _progress
+    progress = progress_line(args.quiet)
     try:
         outcome = admit(
             args.source,
@@ -81,10 +81,10 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     except (AdmitError, RegistryError) as error:
+        clear(progress)
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    if progress is not None:
-        sys.stderr.write("\x1b[2K\r")
+    clear(progress)
     if args.json:
         document = admission_to_json(outcome.admission)
         document["documents"] = {kind: str(path) for kind, path in outcome.documents.items()}
@@ -99,8 +99,3 @@ def run(args: argparse.Namespace) -> int:
     return {"approve": EXIT_APPROVE, "review": EXIT_REVIEW, "reject": EXIT_REJECT}[
         outcome.admission.decision.verdict
     ]
-
-
-def _progress(message: str) -> None:
-    sys.stderr.write(f"\x1b[2K\r{message}"[:200])
-    sys.stderr.flush()

@@ -5,15 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
-from modelsteward.cli._exit import EXIT_OK, EXIT_USAGE
+from modelsteward.cli._exit import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from modelsteward.cli._progress import clear, progress_line
+from modelsteward.core.progress import Progress
 
-EXIT_ERROR = 2
-"""The model could not be loaded or run (a crashed or killed worker included)."""
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from modelsteward.gate import EvaluationRequest
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,86 +63,70 @@ def _outputs(parser: argparse.ArgumentParser) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Evaluate one model and print the result."""
-    from modelsteward.gate import evaluate_model  # noqa: PLC0415 - heavy; only when evaluating
+    from modelsteward.gate import evaluate_model  # noqa: PLC0415 - heavy; on demand
+    from modelsteward.reports import evaluation_html, evaluation_text  # noqa: PLC0415
     from modelsteward.settings import Settings  # noqa: PLC0415
 
-    def call(request: Any) -> dict[str, Any]:
+    def call(request: EvaluationRequest, progress: Progress | None) -> dict[str, Any]:
         evaluated = evaluate_model(
             args.model,
             request,
             settings=Settings.from_env(),
             actor=actor(args.actor),
             record=not args.no_record,
-            progress=_progress(args),
+            progress=progress,
         )
         document = evaluated.evaluation.to_json()
         document["recorded"] = evaluated.ref if evaluated.recorded else None
         return document
 
-    return _run(args, call, kind="evaluation")
+    return _run(args, call, evaluation_text.render_evaluation, evaluation_html.render_evaluation_html)
 
 
 def run_compare(args: argparse.Namespace) -> int:
     """Evaluate every model on the same rows and print the leaderboard."""
     from modelsteward.gate import compare_models  # noqa: PLC0415
+    from modelsteward.reports import evaluation_html, evaluation_text  # noqa: PLC0415
     from modelsteward.settings import Settings  # noqa: PLC0415
 
-    def call(request: Any) -> dict[str, Any]:
+    def call(request: EvaluationRequest, progress: Progress | None) -> dict[str, Any]:
+        _evaluation_options.check_comparison(args.models, args.metric, request)
         leaderboard = compare_models(
-            args.models, request, settings=Settings.from_env(), metric=args.metric, progress=_progress(args)
+            args.models, request, settings=Settings.from_env(), metric=args.metric, progress=progress
         )
         return leaderboard.to_json()
 
-    return _run(args, call, kind="leaderboard")
+    return _run(args, call, evaluation_text.render_leaderboard, evaluation_html.render_leaderboard_html)
 
 
-def _run(args: argparse.Namespace, call: Any, *, kind: str) -> int:
+def _run(
+    args: argparse.Namespace,
+    call: Callable[[EvaluationRequest, Progress | None], dict[str, Any]],
+    render_text: Callable[[Mapping[str, Any], Console], None],
+    render_html: Callable[[Mapping[str, Any]], str],
+) -> int:
+    """Run ``call`` on the request the options describe, then print (and write) what it returned."""
     from modelsteward.evaluation import DatasetError, EvaluationError  # noqa: PLC0415
     from modelsteward.registry import RegistryError  # noqa: PLC0415
-    from modelsteward.reports import evaluation_text  # noqa: PLC0415
     from modelsteward.reports.admission_text import console  # noqa: PLC0415
     from modelsteward.runtime.sandbox import SandboxUnavailable  # noqa: PLC0415
 
+    progress = progress_line(args.quiet)
     try:
-        document = call(_evaluation_options.request(args))
+        document = call(_evaluation_options.request(args), progress)
     except (_evaluation_options.OptionError, DatasetError, SandboxUnavailable) as error:
-        _clear(args)
+        clear(progress)
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (EvaluationError, RegistryError) as error:
-        _clear(args)
+        clear(progress)
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    _clear(args)
+    clear(progress)
     if args.html is not None:
-        from modelsteward.reports import evaluation_html  # noqa: PLC0415
-
-        render = (
-            evaluation_html.render_evaluation_html
-            if kind == "evaluation"
-            else evaluation_html.render_leaderboard_html
-        )
-        args.html.write_text(render(document), encoding="utf-8")
+        args.html.write_text(render_html(document), encoding="utf-8")
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
-    elif kind == "evaluation":
-        evaluation_text.render_evaluation(document, console())
     else:
-        evaluation_text.render_leaderboard(document, console())
+        render_text(document, console())
     return EXIT_OK
-
-
-def _progress(args: argparse.Namespace) -> Any:
-    if args.quiet or not sys.stderr.isatty():
-        return None
-
-    def say(message: str) -> None:
-        sys.stderr.write(f"\x1b[2K\r{message}"[:200])
-        sys.stderr.flush()
-
-    return say
-
-
-def _clear(args: argparse.Namespace) -> None:
-    if _progress(args) is not None:
-        sys.stderr.write("\x1b[2K\r")

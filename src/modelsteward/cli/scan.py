@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from modelsteward.cli._progress import progress_line
 from modelsteward.core import Severity
 
 if TYPE_CHECKING:
@@ -96,25 +96,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: --output: directory {output.parent} does not exist", file=sys.stderr)
         return EXIT_USAGE
     options = ScanOptions(allowed_globals=frozenset(args.allow_global))
-    report = scan(paths, options, progress=_progress(args.quiet), jobs=args.jobs)
+    report = scan(paths, options, progress=progress_line(args.quiet, "scanning "), jobs=args.jobs)
     _render(report, "json" if args.json else args.format, output)
     if report.fails(args.fail_on):
         return EXIT_FINDINGS
     return EXIT_OK if report.complete else EXIT_INCOMPLETE
-
-
-def _progress(quiet: bool) -> Callable[[str], None] | None:
-    """Name each file on the terminal as it is scanned; nothing when piped or quiet."""
-    if quiet or not sys.stderr.isatty():
-        return None
-
-    def show(path: str) -> None:
-        # A file name is untrusted: no control character of it reaches the terminal.
-        printable = "".join(c if c.isprintable() else "?" for c in path)
-        sys.stderr.write(f"\x1b[2K\rscanning {printable}"[:200])
-        sys.stderr.flush()
-
-    return show
 
 
 def _render(report: ScanReport, fmt: str, output: Path | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,11 +10,11 @@ import numpy as np
 import numpy.typing as npt
 
 from modelsteward.checks.performance.adapters import Batch, Operation, Prediction
+from modelsteward.core.progress import Progress
 from modelsteward.evaluation._session import EvaluationError, Session
 
 Inputs = npt.NDArray[np.float64] | Sequence[str]
 """Numeric rows (2-D) or one text per row."""
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,22 @@ class Dataset:
         labels: npt.NDArray[Any] = self._column("label").to_numpy()
         return labels
 
+    def label_texts(self) -> tuple[str, ...]:
+        """The ``label`` column as text, as adapters report labels: ``1.0`` read from a file is ``"1"``."""
+        return tuple(label_text(value) for value in self.labels().tolist())
+
+    def targets(self) -> npt.NDArray[np.float64]:
+        """The ``label`` column as numbers, for regression; DatasetError naming a value that is not one."""
+        labels = self.labels()
+        try:
+            return np.asarray(labels, dtype=np.float64)
+        except (TypeError, ValueError):
+            bad = next(v for v in labels.tolist() if not _is_number(v))
+            raise DatasetError(
+                f"{self.path}: regression needs numbers in the label column {self.mapping.label!r} "
+                f"(found {bad!r})"
+            ) from None
+
     def ids(self) -> tuple[str, ...]:
         """The ``id`` column, or each row's 1-based position among the file's rows when there is none."""
         if self.mapping.id is None:
@@ -241,6 +257,22 @@ class Dataset:
                 f"(the first is data row {first})"
             )
         return values
+
+
+def label_text(value: object) -> str:
+    """A label as text, the way adapters report labels: an integral float (``1.0``, as a file with a
+    missing value elsewhere stores integers) is ``"1"``; anything else is ``str(value)``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def load_dataset(

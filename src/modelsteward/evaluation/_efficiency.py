@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +12,7 @@ import numpy as np
 
 from modelsteward.checks.performance.adapters import Operation
 from modelsteward.checks.performance.metrics import Latency, latency
+from modelsteward.core.progress import Progress
 from modelsteward.evaluation._batches import Inputs, make_batch
 from modelsteward.evaluation._session import Session
 
@@ -85,7 +86,7 @@ def scaling_curve(
     concurrency: Sequence[int],
     rows_per_point: int,
     options: Mapping[str, Any] | None = None,
-    say: Callable[[str], None] | None = None,
+    say: Progress | None = None,
 ) -> tuple[Point, ...]:
     """Time batches of each size on 1..n sessions at once; ``sessions`` holds at least ``max(concurrency)``.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,7 @@ from modelsteward.checks.performance.metrics import (
     retrieval_statistics,
 )
 from modelsteward.core import CheckResult, CheckStatus, Finding, Severity
+from modelsteward.core.progress import Progress
 from modelsteward.evaluation import _fairness
 from modelsteward.evaluation._batches import Inputs, Run, run_all
 from modelsteward.evaluation._dataset import Dataset, DatasetError
@@ -34,8 +35,6 @@ from modelsteward.evaluation._fairness import FairnessSettings
 from modelsteward.evaluation._session import Candidate, EvaluationError, Session
 from modelsteward.evaluation._task import Task, operation_of
 from modelsteward.runtime.sandbox import SandboxConfig
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +53,8 @@ class EvaluationSettings:
     resamples: int = 1000
     level: float = 0.95
     seed: int = 0
-    options: Mapping[str, Any] = field(default_factory=dict)
-    """Options of every batch (``max_new_tokens``, ``system_prompt``, ``labels``, ``normalize``)."""
+    run_options: Mapping[str, Any] = field(default_factory=dict)
+    """Options of every batch: ``max_new_tokens``, ``system_prompt`` and ``temperature`` for generation."""
     fairness: FairnessSettings = field(default_factory=FairnessSettings)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
 
@@ -97,7 +96,7 @@ class Evaluation:
                 "details": dict(self.model.details),
             },
             "isolation": self.isolation,
-            "metrics": {name: _estimate_json(e) for name, e in self.metrics.items()},
+            "metrics": {name: e.to_json() for name, e in self.metrics.items()},
             "efficiency": self.efficiency.to_json(),
             "fairness": None if self.fairness is None else self.fairness.to_json(),
         }
@@ -131,19 +130,6 @@ class Evaluation:
         return performance, self.fairness.check_result()
 
 
-def _estimate_json(estimate: Estimate) -> dict[str, float | int | None]:
-    def number(value: float) -> float | None:
-        return None if np.isnan(value) else value
-
-    return {
-        "value": number(estimate.value),
-        "low": number(estimate.low),
-        "high": number(estimate.high),
-        "level": estimate.level,
-        "resamples": estimate.resamples,
-    }
-
-
 def evaluate(
     candidate: Candidate, dataset: Dataset, settings: EvaluationSettings, *, progress: Progress | None = None
 ) -> Evaluation:
@@ -153,20 +139,29 @@ def evaluate(
     included), and :class:`DatasetError` when the data lacks what the task needs.
     """
     say = progress or (lambda _message: None)
-    inputs = _task_inputs(dataset, settings.task)  # bad data fails before any model is loaded
+    # Bad data fails before any model is loaded: a large model can take minutes to load and run.
+    inputs = _task_inputs(dataset, settings.task)
+    _fairness.check(dataset, settings.task, settings.fairness)
+    if settings.task is Task.REGRESSION:
+        dataset.targets()
     copies = max((*settings.concurrency, 1))
     with ExitStack() as stack:
         say(f"loading {candidate.label}")
         first = stack.enter_context(Session(candidate, settings.sandbox))
         sessions = [first]
         operation = operation_of(settings.task)
+        if operation not in first.description.operations:
+            can = ", ".join(first.description.operations) or "nothing steward can evaluate"
+            raise EvaluationError(
+                f"{candidate.label} can {can}, not {operation}, which the {settings.task} task needs"
+            )
         runs = {
             what: run_all(
                 first,
                 operation,
                 values,
                 batch_size=settings.batch_size,
-                options=settings.options,
+                options=settings.run_options,
                 say=say,
                 what=what,
             )
@@ -177,7 +172,7 @@ def evaluate(
             statistics, resamples=settings.resamples, level=settings.level, seed=settings.seed
         )
         fairness = _fairness.assess(
-            first, dataset, settings.task, runs, settings.fairness, options=settings.options, say=say
+            first, dataset, settings.task, runs, settings.fairness, options=settings.run_options, say=say
         )
         for _ in range(copies - 1):
             sessions.append(stack.enter_context(Session(candidate, settings.sandbox)))
@@ -188,7 +183,7 @@ def evaluate(
             batch_sizes=settings.batch_sizes,
             concurrency=settings.concurrency,
             rows_per_point=settings.rows_per_point,
-            options=settings.options,
+            options=settings.run_options,
             say=say,
         )
         all_latencies = [seconds for run in runs.values() for seconds in run.latencies]
@@ -252,13 +247,13 @@ def _statistics(
     try:
         if task is Task.CLASSIFICATION:
             prediction = runs["rows"].prediction
-            labels = _as_text(dataset.labels())
+            labels = list(dataset.label_texts())
             predicted = _need(prediction.labels, "labels")
             statistics = classification_statistics(labels, predicted, prediction.scores, prediction.classes)
             return statistics, np.asarray(labels) == np.asarray(predicted)
         if task is Task.REGRESSION:
             values = _need(runs["rows"].prediction.values, "values")
-            targets = np.asarray(dataset.labels(), dtype=np.float64)
+            targets = dataset.targets()
             return regression_statistics(targets, values), None
         if task is Task.RETRIEVAL:
             queries = _unit(_need(runs["queries"].prediction.embeddings, "embeddings"))
@@ -279,11 +274,6 @@ def _need(value: Any, what: str) -> Any:
     if value is None:
         raise EvaluationError(f"the model returned no {what}, which the task needs")
     return value
-
-
-def _as_text(values: npt.NDArray[Any]) -> list[str]:
-    """Labels as the adapters report them: text, with integral floats (from CSV) as integers."""
-    return [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in values.tolist()]
 
 
 def _unit(vectors: npt.NDArray[Any]) -> npt.NDArray[np.float64]:

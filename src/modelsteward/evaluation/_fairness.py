@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,11 @@ import numpy.typing as npt
 from modelsteward.checks import fairness
 from modelsteward.checks.performance.adapters import Operation
 from modelsteward.core import CheckResult, CheckStatus
+from modelsteward.core.progress import Progress
 from modelsteward.evaluation._batches import Run, run_all
 from modelsteward.evaluation._dataset import Dataset, DatasetError
 from modelsteward.evaluation._session import EvaluationError, Session
 from modelsteward.evaluation._task import Task
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +114,6 @@ def assess(
     """Gather the evidence ``task`` allows; None when none applies (regression without groups)."""
     groups = None
     if dataset.mapping.sensitive:
-        if task is not Task.CLASSIFICATION:
-            raise DatasetError(f"group fairness (--sensitive) needs a classification task, not {task}")
         say("group metrics")
         groups = _groups(dataset, runs["rows"], settings)
     associations: tuple[fairness.AssociationResult, ...] = ()
@@ -133,11 +130,37 @@ def assess(
     return FairnessReport(str(task), groups, associations, counterfactual)
 
 
+def check(dataset: Dataset, task: Task, settings: FairnessSettings) -> None:
+    """Raise DatasetError for fairness settings the data cannot meet, before any model runs."""
+    if settings.min_group_size < 1:
+        raise DatasetError(f"the minimum group size must be at least 1 (got {settings.min_group_size})")
+    if not dataset.mapping.sensitive:
+        return
+    if task is not Task.CLASSIFICATION:
+        raise DatasetError(f"group fairness (--sensitive) needs a classification task, not {task}")
+    dataset.sensitive()  # every sensitive cell filled
+    favourable_label(dataset, settings)
+
+
+def favourable_label(dataset: Dataset, settings: FairnessSettings) -> str:
+    """The label group metrics count as selected: ``settings.positive``, which must occur in the data,
+    else a true flag (``1``, ``true``, ``yes``), else the rarer of two labels."""
+    labels = dataset.label_texts()
+    if settings.positive is not None:
+        if settings.positive not in labels:
+            shown = ", ".join(sorted(set(labels))[:10])
+            raise DatasetError(
+                f"the favourable label {settings.positive!r} is not in the data (labels: {shown})"
+            )
+        return settings.positive
+    return _favourable(labels)
+
+
 def _groups(dataset: Dataset, run: Run, settings: FairnessSettings) -> fairness.GroupFairness:
     prediction = run.prediction
-    labels = [str(v) for v in dataset.labels().tolist()]
+    labels = list(dataset.label_texts())
     predicted = list(prediction.labels or ())
-    positive = settings.positive or _favourable(labels)
+    positive = favourable_label(dataset, settings)
     scores = None
     if prediction.scores is not None and prediction.classes is not None and positive in prediction.classes:
         scores = prediction.scores[:, prediction.classes.index(positive)]

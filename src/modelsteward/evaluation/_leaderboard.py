@@ -73,7 +73,7 @@ class Leaderboard:
                 {
                     "rank": s.rank,
                     "candidate": s.candidate,
-                    "score": _estimate(s.score),
+                    "score": s.score.to_json(),
                     "against_best": None if s.against_best is None else _comparison(s.against_best),
                 }
                 for s in self.standings
@@ -116,6 +116,12 @@ def compare(
             return math.inf
         return -value if info.higher_is_better else value
 
+    if all(math.isnan(e.metrics[chosen].value) for e in evaluations):
+        raise EvaluationError(
+            f"{chosen} is undefined for every candidate on this data, so nothing can be ranked"
+        )
+    if len({e.candidate for e in evaluations}) != len(evaluations):
+        raise EvaluationError("two candidates have the same name; a leaderboard needs each once")
     ranked = sorted(evaluations, key=key)
     best = ranked[0]
     standings = [Standing(1, best.candidate, best.metrics[chosen], None)]
@@ -144,18 +150,9 @@ def compare(
     )
 
 
-def _estimate(estimate: Estimate) -> dict[str, float | None]:
-    return {
-        "value": _number(estimate.value),
-        "low": _number(estimate.low),
-        "high": _number(estimate.high),
-        "level": estimate.level,
-    }
-
-
 def _comparison(comparison: Comparison) -> dict[str, Any]:
     return {
-        "difference": _estimate(comparison.difference),
+        "difference": comparison.difference.to_json(),
         "p_value": _number(comparison.p_value),
         "test": str(comparison.test),
         "n": comparison.n,

@@ -47,8 +47,8 @@ class Candidate:
     """The model's files (a snapshot); None for an endpoint."""
     adapter: str | None = None
     """The adapter to load the files with; None picks one by the files' content."""
-    options: Mapping[str, Any] | None = None
-    """JSON options for the adapter (``max_new_tokens``, ``normalize``, ...)."""
+    adapter_options: Mapping[str, Any] | None = None
+    """JSON options for loading the model (``file``, ``threads``, ``normalize``, ...): see each adapter."""
     endpoint: EndpointAdapter | None = None
     """An OpenAI-compatible endpoint, used in place of files."""
     size_bytes: int | None = None
@@ -94,7 +94,13 @@ class Session(AbstractContextManager["Session"]):
         try:
             return decode_prediction(reply, batch), seconds
         except AdapterError as error:
-            raise EvaluationError(f"the worker's reply is not a valid prediction: {error}") from None
+            # The model's own failure (its library raised), or a reply that breaks the protocol.
+            what = (
+                "the model failed"
+                if "error" in reply.header
+                else "the worker's reply is not a valid prediction"
+            )
+            raise EvaluationError(f"{what}: {error}") from None
 
     def _note_memory(self, reply: Message) -> None:
         peak = reply.header.get("peak_rss")
@@ -121,7 +127,7 @@ def _load(candidate: Candidate, root: Path, sandbox: SandboxConfig) -> tuple[Wor
         "op": "load",
         "adapter": candidate.adapter,
         "root": str(root),
-        "options": dict(candidate.options or {}),
+        "options": dict(candidate.adapter_options or {}),
     }
     try:
         reply = _call(worker, Message(request))

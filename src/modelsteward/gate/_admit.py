@@ -13,6 +13,7 @@ from pathlib import Path
 
 from modelsteward.checks import CheckContext, documentation, integrity, license, security
 from modelsteward.core import Admission, Assessment, CheckResult, CheckStatus, Snapshot, Verdict
+from modelsteward.core.progress import Progress
 from modelsteward.core.rules import load_catalogue
 from modelsteward.evaluation import Dataset, DatasetError
 from modelsteward.gate._evaluate import EvaluationRequest, evaluation_results
@@ -31,8 +32,6 @@ from modelsteward.runtime.sandbox import SandboxUnavailable
 from modelsteward.settings import Settings
 from modelsteward.sources import SourceError, open_source
 from modelsteward.store import ArtifactStore, StoreError
-
-Progress = Callable[[str], None]
 
 # The checks of the gate, in the order they run and are reported.
 _CHECKS: tuple[tuple[str, Callable[[Snapshot, CheckContext], CheckResult]], ...] = (

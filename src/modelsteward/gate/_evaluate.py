@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from modelsteward.checks.performance.adapters import AdapterError, EndpointAdapter, EndpointConfig
 from modelsteward.core import CheckResult, CheckStatus, Snapshot
+from modelsteward.core.progress import Progress
 from modelsteward.evaluation import (
     Candidate,
     ColumnMapping,
@@ -27,8 +28,6 @@ from modelsteward.registry import Registry
 from modelsteward.settings import Settings
 from modelsteward.store import ArtifactStore, StoreError
 
-Progress = Callable[[str], None]
-
 
 @dataclass(frozen=True, slots=True)
 class EvaluationRequest:
@@ -42,8 +41,8 @@ class EvaluationRequest:
     """Evaluate a sample of this many rows (stratified by label, seeded)."""
     adapter: str | None = None
     """The adapter to load the model with; None picks one by the files' content."""
-    options: Mapping[str, Any] = field(default_factory=dict)
-    """Adapter options (``trust_remote_code``, ``file``, ``threads``, ...)."""
+    adapter_options: Mapping[str, Any] = field(default_factory=dict)
+    """Options for loading the model (``trust_remote_code``, ``file``, ``threads``, ...)."""
     endpoint_model: str | None = None
     """For a model given as an OpenAI-compatible base URL: the model name the server serves."""
     api_key_env: str | None = None
@@ -107,9 +106,12 @@ def compare_models(
         raise EvaluationError("a comparison needs at least two candidates")
     dataset = request.dataset()
     say = progress or (lambda _message: None)
+    candidates = [_candidate(target, request, dataset, settings)[0] for target in targets]
+    if len({c.label for c in candidates}) != len(candidates):
+        # Folders of the same name (a/model, b/model): named as the user gave them instead.
+        candidates = [replace(c, label=target) for c, target in zip(candidates, targets, strict=True)]
     evaluations = []
-    for target in targets:
-        candidate, _ref = _candidate(target, request, dataset, settings)
+    for candidate in candidates:
         say(f"evaluating {candidate.label}")
         evaluations.append(evaluate(candidate, dataset, request.settings, progress=progress))
     s = request.settings
@@ -128,7 +130,7 @@ def evaluation_results(
         label=snapshot.source,
         root=snapshot.root,
         adapter=request.adapter,
-        options=request.options,
+        adapter_options=request.adapter_options,
         size_bytes=snapshot.manifest.size,
     )
     try:
@@ -143,10 +145,14 @@ def _candidate(
     if target.startswith(("http://", "https://")):
         return Candidate(target, endpoint=_endpoint(target, request, dataset)), None
     folder = Path(target)
+    if not folder.exists() and target.startswith((".", "/", "~")):
+        raise EvaluationError(f"{target}: no such folder")
     if folder.exists():
         root = folder.absolute()
         label = root.name
-        return Candidate(label, root, request.adapter, request.options, size_bytes=size_on_disk(root)), None
+        return Candidate(
+            label, root, request.adapter, request.adapter_options, size_bytes=size_on_disk(root)
+        ), None
     with Registry.open(settings.database_url) as registry:
         version = registry.get(target)
     try:
@@ -154,7 +160,7 @@ def _candidate(
     except StoreError as error:
         raise EvaluationError(f"{version.ref}: {error}") from None
     candidate = Candidate(
-        version.ref, root, request.adapter, request.options, size_bytes=version.manifest.size
+        version.ref, root, request.adapter, request.adapter_options, size_bytes=version.manifest.size
     )
     return candidate, version.ref
 
@@ -165,8 +171,8 @@ def _endpoint(base_url: str, request: EvaluationRequest, dataset: Dataset) -> En
         raise EvaluationError(f"{base_url}: name the model the endpoint serves with --endpoint-model")
     labels: tuple[str, ...] = ()
     if request.settings.task is Task.CLASSIFICATION:
-        labels = tuple(sorted({str(label) for label in dataset.labels().tolist()}))
-    options = request.settings.options
+        labels = tuple(sorted(set(dataset.label_texts())))
+    options = request.settings.run_options
     try:
         return EndpointAdapter(
             EndpointConfig(

@@ -90,13 +90,13 @@ class DocumentationData(BaseModel):
 
 
 class Estimate(BaseModel):
-    """A measured value with its confidence interval."""
+    """A measured value with its confidence interval; null where it is undefined (an AUC on one class)."""
 
     model_config = _CONFIG
 
-    value: float
-    low: float
-    high: float
+    value: float | None
+    low: float | None
+    high: float | None
 
 
 class Latency(BaseModel):

@@ -266,8 +266,14 @@ def _bound(
             f"{metric} was not measured by the {data.task} evaluation, so its bound cannot be judged",
             f"measured: {measured}",
         )
+    evidence = (
+        f"{metric} {_shown(estimate.value)} [{_shown(estimate.low)}, {_shown(estimate.high)}] on {data.task}"
+    )
     # Judged on the interval, the end that is least favourable to the model must meet the bound.
     judged = estimate.value if rules.judge == "estimate" else (estimate.low if at_least else estimate.high)
+    if judged is None:
+        message = f"{metric} is undefined on this data, so its bound cannot be judged"
+        return Reason(Verdict(rules.on_fail), rule, check, message, evidence)
     met = judged >= bound if at_least else judged <= bound
     side = "at least" if at_least else "at most"
     what = "" if rules.judge == "estimate" else "the confidence interval of "
@@ -276,8 +282,12 @@ def _bound(
         rule,
         check,
         f"{what}{metric} {'meets' if met else 'misses'} the bound of {side} {bound:g}",
-        f"{metric} {estimate.value:.4g} [{estimate.low:.4g}, {estimate.high:.4g}] on {data.task}",
+        evidence,
     )
+
+
+def _shown(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4g}"
 
 
 def _fairness(data: FairnessData, result: CheckResult, policy: Policy) -> Iterator[Reason]:

@@ -99,6 +99,12 @@ def _efficiency(efficiency: Mapping[str, Any], out: Console) -> None:
 def _fairness(fairness: Mapping[str, Any], out: Console) -> None:
     groups: Sequence[Mapping[str, Any]] = fairness.get("groups") or ()
     if groups:
+        metrics = fairness.get("group_metrics") or {}
+        out.print(
+            f"group rates count {metrics.get('positive')!r} as the favourable outcome "
+            "(--positive names another); groups under "
+            f"{metrics.get('min_group_size')} rows are not judged"
+        )
         table = Table(
             "groups of",
             "parity difference",

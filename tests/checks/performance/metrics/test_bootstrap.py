@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn import metrics
@@ -77,6 +79,23 @@ def test_resamples_where_the_metric_is_undefined_are_left_out() -> None:
 def test_no_resamples_gives_no_interval() -> None:
     estimate = bootstrap(correctness(10), resamples=0)
     assert np.isnan(estimate.low) and np.isnan(estimate.high) and estimate.resamples == 0
+
+
+def test_estimates_write_json_with_null_for_nan() -> None:
+    estimate = bootstrap(correctness(50), resamples=200)
+    assert json.loads(json.dumps(estimate.to_json(), allow_nan=False)) == {
+        "value": estimate.value,
+        "low": estimate.low,
+        "high": estimate.high,
+        "level": 0.95,
+        "resamples": 200,
+    }
+    no_interval = bootstrap(correctness(10), resamples=0).to_json()
+    assert (no_interval["low"], no_interval["high"], no_interval["resamples"]) == (None, None, 0)
+    assert isinstance(no_interval["value"], float)
+    # One class only: the AUC itself is undefined.
+    undefined = bootstrap(roc_auc([1, 1], [0.2, 0.8], [0, 1]), resamples=10).to_json()
+    assert (undefined["value"], undefined["low"], undefined["high"]) == (None, None, None)
 
 
 @pytest.mark.parametrize(

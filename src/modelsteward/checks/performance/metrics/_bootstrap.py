@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,6 +30,16 @@ class Estimate:
     """Coverage the interval aims at (0.95)."""
     resamples: int
     """Resamples on which the metric was defined (an AUC needs both classes in the resample)."""
+
+    def to_json(self) -> dict[str, float | int | None]:
+        """The estimate as a JSON object; NaN (no value, no interval) becomes null."""
+        return {
+            "value": _number(self.value),
+            "low": _number(self.low),
+            "high": _number(self.high),
+            "level": self.level,
+            "resamples": self.resamples,
+        }
 
 
 def bootstrap(
@@ -87,3 +98,7 @@ def estimate(value: float, replicates: Values, level: float) -> Estimate:
     tail = (1 - level) / 2
     low, high = np.quantile(defined, [tail, 1 - tail])
     return Estimate(value, float(low), float(high), level, int(defined.size))
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
