@@ -77,6 +77,12 @@ def test_a_registered_version_is_evaluated_in_the_sandbox_and_recorded(
     assert [p["batch_size"] for p in efficiency["scaling"]] == [8, 64]
     assert efficiency["peak_memory_bytes"] > 10 << 20
     assert efficiency["size_bytes"] == (models["root"] / "adult-lr" / "model.joblib").stat().st_size
+    listed = steward("registry", "evaluations", "acme/adult-lr@1", "--json").json()
+    assert [(e["task"], e["record"]["metrics"]["accuracy"]["value"]) for e in listed] == [
+        ("classification", accuracy["value"])
+    ]
+    shown = steward("registry", "evaluations", "acme/adult-lr@1")
+    assert "1 evaluations" in shown.stdout and "bubblewrap" in shown.stdout
     with Registry.open(Settings.from_env().database_url) as registry:
         kept = registry.evaluations("acme/adult-lr@1")
         assert [e.task for e in kept] == ["classification"]

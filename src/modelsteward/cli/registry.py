@@ -48,6 +48,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     command.add_argument("ref", metavar="REF")
     command.set_defaults(run=with_registry(_show))
+    command = sub.add_parser(
+        "evaluations", parents=[as_json], help="a version's evaluations made with steward evaluate"
+    )
+    command.add_argument("ref", metavar="REF")
+    command.set_defaults(run=with_registry(_evaluations))
     command = sub.add_parser("diff", parents=[as_json], help="how version B differs from version A")
     command.add_argument("a", metavar="A")
     command.add_argument("b", metavar="B")
@@ -145,6 +150,35 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
             table.add_row(*cells(approval.role, approval.actor, when(approval.at), approval.comment))
         print_table(table)
     return EXIT_OK
+
+
+def _evaluations(registry: Registry, args: argparse.Namespace) -> int:
+    records = registry.evaluations(args.ref)
+    if args.json:
+        return print_json(records)
+    table = new_table(
+        f"{len(records)} evaluations", "at (UTC)", "by", "task", "data", "rows", "isolation", "metrics"
+    )
+    for record in records:
+        data = record.record
+        metrics = ", ".join(
+            f"{name} {estimate['value']:.3g}"
+            for name, estimate in data.get("metrics", {}).items()
+            if estimate.get("value") is not None
+        )
+        dataset = data.get("dataset", {})
+        table.add_row(
+            *cells(
+                when(record.at),
+                record.actor,
+                record.task,
+                record.dataset_digest.removeprefix("sha256:")[:12],
+                dataset.get("rows", ""),
+                data.get("isolation", ""),
+                metrics,
+            )
+        )
+    return print_table(table)
 
 
 def _version_table(version: VersionInfo) -> Table:
