@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from transformers import BertForTokenClassification
+
 from modelsteward.checks.fairness import package_file
+from tests.checks.performance.adapters.bert import tiny_bert
 from tests.conftest import Steward
 from tests.evaluation.data import bbc_headlines
 
@@ -138,3 +141,52 @@ def test_a_missing_word_set_file_is_named_before_the_model_loads(steward: Stewar
     assert result.exit_code == 4
     assert "association tests" in result.stderr and "missing.yaml" in result.stderr
     assert "--no-fairness" in result.stderr
+
+
+def test_a_token_classifier_is_scored_on_the_entities_of_each_text(steward: Steward, tmp_path: Path) -> None:
+    # A tiny BERT whose head tags every token as a person: each word becomes a PER entity.
+    model = tiny_bert(tmp_path / "tagger", BertForTokenClassification, ["O", "B-PER", "I-PER"], 1)
+    rows = [
+        {"text": "Alice met Bob", "entities": [{"label": "PER", "start": 0, "end": 5}]},
+        {"text": "Carol sings", "entities": [{"label": "PER", "start": 0, "end": 5}]},
+    ] * 3
+    data = tmp_path / "people.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = steward(
+        "evaluate",
+        str(model),
+        "--data",
+        str(data),
+        "--task",
+        "entities",
+        "--columns",
+        "text=text,reference=entities",
+        "--batch-sizes",
+        "",
+        "--resamples",
+        "50",
+        "--json",
+    ).json()
+    assert result["model"]["adapter"] == "transformers"
+    metrics = {name: estimate["value"] for name, estimate in result["metrics"].items()}
+    assert set(metrics) == {"entity_precision", "entity_recall", "entity_f1"}
+    # Every word is tagged, so every name is found with its span, and the verbs are false positives.
+    assert metrics["entity_recall"] == 1.0
+    assert 0 < metrics["entity_precision"] < 1
+
+
+def test_entities_that_are_not_json_are_named(steward: Steward, tmp_path: Path) -> None:
+    data = tmp_path / "people.jsonl"
+    data.write_text(json.dumps({"text": "Alice", "entities": "Alice is a person"}) + "\n", encoding="utf-8")
+    result = steward(
+        "evaluate",
+        str(minilm()),
+        "--data",
+        str(data),
+        "--task",
+        "entities",
+        "--columns",
+        "text=text,reference=entities",
+    )
+    assert result.exit_code == 4
+    assert "row 1: the reference must be a JSON list" in result.stderr

