@@ -9,10 +9,15 @@ from transformers import BertForTokenClassification
 
 from modelsteward.checks.fairness import package_file
 from tests.checks.performance.adapters.bert import tiny_bert
-from tests.conftest import Steward
+from tests.conftest import Result, Steward
 from tests.evaluation.data import bbc_headlines
 
 FAST = ("--resamples", "200", "--batch-sizes", "16", "--seed", "0")
+
+
+def _evaluate(steward: Steward, model: str, data: str, task: str, columns: str, *options: str) -> Result:
+    """``steward evaluate MODEL --data DATA --task TASK --columns COLUMNS OPTIONS...``."""
+    return steward("evaluate", model, "--data", data, "--task", task, "--columns", columns, *options)
 
 
 def minilm() -> Path:
@@ -34,14 +39,11 @@ def test_minilm_finds_the_lead_of_each_headline_and_its_associations_are_measure
     tests.write_text(
         "name: flowers-insects\nx: flowers\ny: insects\na: pleasant_5\nb: unpleasant_5a\n", encoding="utf-8"
     )
-    result = steward(
-        "evaluate",
+    result = _evaluate(
+        steward,
         str(minilm()),
-        "--data",
         str(data),
-        "--task",
         "retrieval",
-        "--columns",
         "query=headline,document=lead",
         "--association-tests",
         str(tests),
@@ -66,18 +68,8 @@ def test_topics_as_groups_make_every_article_of_a_topic_relevant(steward: Stewar
     data = tmp_path / "bbc.csv"
     bbc_headlines(per_class=6).to_csv(data, index=False)
     columns = "query=headline,document=lead,group=topic"
-    result = steward(
-        "evaluate",
-        str(minilm()),
-        "--data",
-        str(data),
-        "--task",
-        "retrieval",
-        "--columns",
-        columns,
-        "--no-fairness",
-        *FAST,
-        "--json",
+    result = _evaluate(
+        steward, str(minilm()), str(data), "retrieval", columns, "--no-fairness", *FAST, "--json"
     ).json()
     assert result["fairness"] is None
     assert result["metrics"]["recall@1"]["value"] < result["metrics"]["recall@10"]["value"]
@@ -95,14 +87,11 @@ def test_smollm2_generates_answers_and_swapped_identities_are_compared(
     ]
     data = tmp_path / "qa.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    result = steward(
-        "evaluate",
+    result = _evaluate(
+        steward,
         str(smollm2()),
-        "--data",
         str(data),
-        "--task",
         "generation",
-        "--columns",
         "text=prompt,reference=answer",
         "--run-option",
         "max_new_tokens=8",
@@ -126,14 +115,11 @@ def test_smollm2_generates_answers_and_swapped_identities_are_compared(
 def test_a_missing_word_set_file_is_named_before_the_model_loads(steward: Steward, tmp_path: Path) -> None:
     data = tmp_path / "bbc.csv"
     bbc_headlines(per_class=2).to_csv(data, index=False)
-    result = steward(
-        "evaluate",
+    result = _evaluate(
+        steward,
         str(minilm()),
-        "--data",
         str(data),
-        "--task",
         "retrieval",
-        "--columns",
         "query=headline,document=lead",
         "--association-tests",
         str(tmp_path / "missing.yaml"),
@@ -152,14 +138,11 @@ def test_a_token_classifier_is_scored_on_the_entities_of_each_text(steward: Stew
     ] * 3
     data = tmp_path / "people.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    result = steward(
-        "evaluate",
+    result = _evaluate(
+        steward,
         str(model),
-        "--data",
         str(data),
-        "--task",
         "entities",
-        "--columns",
         "text=text,reference=entities",
         "--batch-sizes",
         "",
@@ -178,15 +161,6 @@ def test_a_token_classifier_is_scored_on_the_entities_of_each_text(steward: Stew
 def test_entities_that_are_not_json_are_named(steward: Steward, tmp_path: Path) -> None:
     data = tmp_path / "people.jsonl"
     data.write_text(json.dumps({"text": "Alice", "entities": "Alice is a person"}) + "\n", encoding="utf-8")
-    result = steward(
-        "evaluate",
-        str(minilm()),
-        "--data",
-        str(data),
-        "--task",
-        "entities",
-        "--columns",
-        "text=text,reference=entities",
-    )
+    result = _evaluate(steward, str(minilm()), str(data), "entities", "text=text,reference=entities")
     assert result.exit_code == 4
     assert "row 1: the reference must be a JSON list" in result.stderr
