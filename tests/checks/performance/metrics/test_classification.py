@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from modelsteward.checks.performance.metrics import (
     MetricError,
     accuracy,
-    classification_metrics,
+    bootstrap_all,
     classification_statistics,
     expected_calibration_error,
     macro_f1,
@@ -91,7 +91,7 @@ def test_an_auc_is_undefined_without_both_classes() -> None:
 
 def test_metrics_come_with_intervals_around_their_values() -> None:
     truth, predicted, scores, classes = fitted(binary=False)
-    estimates = classification_metrics(truth, predicted, scores, classes, resamples=200)
+    estimates = bootstrap_all(classification_statistics(truth, predicted, scores, classes), resamples=200)
     assert set(estimates) == {"accuracy", "macro_f1", "roc_auc", "ece"}
     for estimate in estimates.values():
         assert estimate.low <= estimate.value <= estimate.high

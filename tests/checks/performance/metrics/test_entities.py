@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelsteward.checks.performance.adapters._base import Entity
-from modelsteward.checks.performance.metrics import MetricError, entity_metrics, entity_statistics
+from modelsteward.checks.performance.metrics import MetricError, bootstrap_all, entity_statistics
 
 
 def test_micro_counts_over_rows() -> None:
@@ -24,7 +24,9 @@ def test_micro_counts_over_rows() -> None:
 
 
 def test_estimates_and_undefined_without_entities() -> None:
-    estimates = entity_metrics([[Entity("PER", 0, 1)], []], [[Entity("PER", 0, 1)], []], resamples=50)
+    estimates = bootstrap_all(
+        entity_statistics([[Entity("PER", 0, 1)], []], [[Entity("PER", 0, 1)], []]), resamples=50
+    )
     assert estimates["entity_f1"].value == 1.0
     assert estimates["entity_f1"].resamples <= 50
     with pytest.raises(MetricError, match="expected entities has 1 rows but found entities has 2"):

@@ -6,8 +6,9 @@ import pytest
 
 from modelsteward.checks.performance.metrics import (
     MetricError,
+    bootstrap_all,
     exact_match,
-    generation_metrics,
+    generation_statistics,
     normalize,
     rouge_l,
     token_f1,
@@ -48,7 +49,9 @@ def test_rouge_l_of_nothing_in_common_is_zero() -> None:
 
 
 def test_entry_point_gives_every_generation_metric() -> None:
-    estimates = generation_metrics(["a b", "c d", "e f"], ["a b", "c x", "y z"], resamples=100)
+    estimates = bootstrap_all(
+        generation_statistics(["a b", "c d", "e f"], ["a b", "c x", "y z"]), resamples=100
+    )
     assert list(estimates) == ["exact_match", "token_f1", "rouge_l"]
     assert estimates["exact_match"].value == pytest.approx(1 / 3)
 

@@ -8,7 +8,7 @@ from sklearn import metrics
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
-from modelsteward.checks.performance.metrics import MetricError, regression_metrics, regression_statistics
+from modelsteward.checks.performance.metrics import MetricError, bootstrap_all, regression_statistics
 
 
 def values(targets: object, predicted: object) -> dict[str, float]:
@@ -41,7 +41,9 @@ def test_constant_targets_follow_sklearn(predicted: list[float], expected: float
 
 
 def test_rmse_interval_is_recomputed_per_resample_not_averaged() -> None:
-    estimate = regression_metrics([0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 4.0], resamples=500)["rmse"]
+    estimate = bootstrap_all(
+        regression_statistics([0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 4.0]), resamples=500
+    )["rmse"]
     assert estimate.value == pytest.approx(2.0)
     assert estimate.low == 0.0
     assert estimate.high == pytest.approx(np.sqrt(16 * 3 / 4))

@@ -2,8 +2,9 @@
 
 Each metric is built as a :class:`Statistic` (a function of row weights), so one code path gives its
 value, its bootstrap interval (:func:`bootstrap`) and paired comparisons between candidates
-(:func:`paired_bootstrap`, :func:`mcnemar`). Each task has one entry point returning an
-:class:`Estimate` per metric name; :data:`METRICS` lists the names and which way is better.
+(:func:`paired_bootstrap`, :func:`mcnemar`). Each task has one entry point returning a
+:class:`Statistic` per metric name, which :func:`bootstrap_all` turns into estimates on shared
+resamples; :data:`METRICS` lists the names and which way is better.
 """
 
 from modelsteward.checks.performance.metrics._arrays import MetricError
@@ -16,7 +17,6 @@ from modelsteward.checks.performance.metrics._bootstrap import (
 )
 from modelsteward.checks.performance.metrics._classification import (
     accuracy,
-    classification_metrics,
     classification_statistics,
     expected_calibration_error,
     macro_f1,
@@ -30,10 +30,9 @@ from modelsteward.checks.performance.metrics._compare import (
     paired_bootstrap,
 )
 from modelsteward.checks.performance.metrics._efficiency import Latency, Throughput, latency, throughput
-from modelsteward.checks.performance.metrics._entities import Span, entity_metrics, entity_statistics
+from modelsteward.checks.performance.metrics._entities import Span, entity_statistics
 from modelsteward.checks.performance.metrics._generation import (
     exact_match,
-    generation_metrics,
     generation_statistics,
     normalize,
     rouge_l,
@@ -43,13 +42,11 @@ from modelsteward.checks.performance.metrics._registry import METRICS, MetricInf
 from modelsteward.checks.performance.metrics._regression import (
     mean_absolute_error,
     r2,
-    regression_metrics,
     regression_statistics,
     root_mean_squared_error,
 )
 from modelsteward.checks.performance.metrics._retrieval import (
     relevance_matrix,
-    retrieval_metrics,
     retrieval_statistics,
 )
 from modelsteward.checks.performance.metrics._statistic import Statistic
@@ -69,14 +66,11 @@ __all__ = [
     "accuracy",
     "bootstrap",
     "bootstrap_all",
-    "classification_metrics",
     "classification_statistics",
     "draw_counts",
-    "entity_metrics",
     "entity_statistics",
     "exact_match",
     "expected_calibration_error",
-    "generation_metrics",
     "generation_statistics",
     "latency",
     "macro_f1",
@@ -86,11 +80,9 @@ __all__ = [
     "normalize",
     "paired_bootstrap",
     "r2",
-    "regression_metrics",
     "regression_statistics",
     "relevance_matrix",
     "resample",
-    "retrieval_metrics",
     "retrieval_statistics",
     "roc_auc",
     "root_mean_squared_error",

@@ -14,13 +14,6 @@ import numpy as np
 import numpy.typing as npt
 
 from modelsteward.checks.performance.metrics._arrays import MetricError, matrix, vector
-from modelsteward.checks.performance.metrics._bootstrap import (
-    LEVEL,
-    RESAMPLES,
-    SEED,
-    Estimate,
-    bootstrap_all,
-)
 from modelsteward.checks.performance.metrics._statistic import Statistic, Values, Weights, ratio
 
 BINS = 10
@@ -99,22 +92,6 @@ def classification_statistics(
         statistics["roc_auc"] = roc_auc(labels, scores, classes)
         statistics["ece"] = expected_calibration_error(labels, scores, classes, bins=bins)
     return statistics
-
-
-def classification_metrics(
-    labels: Labels,
-    predicted: Labels,
-    scores: npt.ArrayLike | None = None,
-    classes: Sequence[object] | None = None,
-    *,
-    bins: int = BINS,
-    resamples: int = RESAMPLES,
-    level: float = LEVEL,
-    seed: int = SEED,
-) -> dict[str, Estimate]:
-    """:func:`classification_statistics`, each with its bootstrap interval."""
-    statistics = classification_statistics(labels, predicted, scores, classes, bins=bins)
-    return bootstrap_all(statistics, resamples=resamples, level=level, seed=seed)
 
 
 def _labels(labels: Labels, predicted: Labels) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:

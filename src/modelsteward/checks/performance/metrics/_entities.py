@@ -10,7 +10,6 @@ import numpy as np
 import numpy.typing as npt
 
 from modelsteward.checks.performance.metrics._arrays import same_length
-from modelsteward.checks.performance.metrics._bootstrap import LEVEL, RESAMPLES, SEED, Estimate, bootstrap_all
 from modelsteward.checks.performance.metrics._statistic import Statistic, Values, Weights, ratio
 
 
@@ -40,19 +39,6 @@ def entity_statistics(
         "entity_recall": _ratio_of(counts, numerator=(0,), denominator=(2,)),
         "entity_f1": _ratio_of(counts, numerator=(0, 0), denominator=(1, 2)),
     }
-
-
-def entity_metrics(
-    expected: Sequence[Iterable[Span]],
-    found: Sequence[Iterable[Span]],
-    *,
-    resamples: int = RESAMPLES,
-    level: float = LEVEL,
-    seed: int = SEED,
-) -> dict[str, Estimate]:
-    """:func:`entity_statistics`, each with its bootstrap interval (rows resampled)."""
-    statistics = entity_statistics(expected, found)
-    return bootstrap_all(statistics, resamples=resamples, level=level, seed=seed)
 
 
 def _counts(expected: Iterable[Span], found: Iterable[Span]) -> tuple[int, int, int]:

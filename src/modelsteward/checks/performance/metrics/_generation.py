@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from modelsteward.checks.performance.metrics._arrays import same_length
-from modelsteward.checks.performance.metrics._bootstrap import LEVEL, RESAMPLES, SEED, Estimate, bootstrap_all
 from modelsteward.checks.performance.metrics._statistic import Statistic
 
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
@@ -62,19 +61,6 @@ def generation_statistics(references: Sequence[str], generated: Sequence[str]) -
         "token_f1": token_f1(references, generated),
         "rouge_l": rouge_l(references, generated),
     }
-
-
-def generation_metrics(
-    references: Sequence[str],
-    generated: Sequence[str],
-    *,
-    resamples: int = RESAMPLES,
-    level: float = LEVEL,
-    seed: int = SEED,
-) -> dict[str, Estimate]:
-    """:func:`generation_statistics`, each with its bootstrap interval."""
-    statistics = generation_statistics(references, generated)
-    return bootstrap_all(statistics, resamples=resamples, level=level, seed=seed)
 
 
 def _words(text: str) -> list[str]:

@@ -8,7 +8,6 @@ import numpy as np
 import numpy.typing as npt
 
 from modelsteward.checks.performance.metrics._arrays import numbers
-from modelsteward.checks.performance.metrics._bootstrap import LEVEL, RESAMPLES, SEED, Estimate, bootstrap_all
 from modelsteward.checks.performance.metrics._statistic import Statistic, Values, Weights, ratio
 
 
@@ -44,19 +43,6 @@ def regression_statistics(targets: npt.ArrayLike, predicted: npt.ArrayLike) -> d
         "rmse": root_mean_squared_error(targets, predicted),
         "r2": r2(targets, predicted),
     }
-
-
-def regression_metrics(
-    targets: npt.ArrayLike,
-    predicted: npt.ArrayLike,
-    *,
-    resamples: int = RESAMPLES,
-    level: float = LEVEL,
-    seed: int = SEED,
-) -> dict[str, Estimate]:
-    """:func:`regression_statistics`, each with its bootstrap interval."""
-    statistics = regression_statistics(targets, predicted)
-    return bootstrap_all(statistics, resamples=resamples, level=level, seed=seed)
 
 
 def _pair(

@@ -12,7 +12,6 @@ import numpy as np
 import numpy.typing as npt
 
 from modelsteward.checks.performance.metrics._arrays import MetricError, matrix
-from modelsteward.checks.performance.metrics._bootstrap import LEVEL, RESAMPLES, SEED, Estimate, bootstrap_all
 from modelsteward.checks.performance.metrics._statistic import Statistic
 
 RECALL_AT = (1, 5, 10)
@@ -48,19 +47,6 @@ def retrieval_statistics(similarity: npt.ArrayLike, relevance: npt.ArrayLike) ->
     statistics["mrr"] = Statistic.mean(1 / (hits.argmax(axis=1) + 1))
     statistics[f"ndcg@{NDCG_AT}"] = Statistic.mean(_ndcg(hits, count, NDCG_AT))
     return statistics
-
-
-def retrieval_metrics(
-    similarity: npt.ArrayLike,
-    relevance: npt.ArrayLike,
-    *,
-    resamples: int = RESAMPLES,
-    level: float = LEVEL,
-    seed: int = SEED,
-) -> dict[str, Estimate]:
-    """:func:`retrieval_statistics`, each with its bootstrap interval (queries resampled)."""
-    statistics = retrieval_statistics(similarity, relevance)
-    return bootstrap_all(statistics, resamples=resamples, level=level, seed=seed)
 
 
 def _relevance(relevance: npt.ArrayLike, shape: tuple[int, ...]) -> npt.NDArray[np.bool_]:
