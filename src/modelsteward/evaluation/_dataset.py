@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from modelsteward.checks.performance.adapters import label_text
+
 SEED = 0
 """The seed of ``limit`` sampling: the same file and limit give the same rows on any machine."""
 
@@ -169,7 +171,7 @@ class Dataset:
         return labels
 
     def label_texts(self) -> tuple[str, ...]:
-        """The ``label`` column as text, as adapters report labels: ``1.0`` read from a file is ``"1"``."""
+        """The ``label`` column as text, by the rule adapters report labels with: ``1.0`` is ``"1"``."""
         return tuple(label_text(value) for value in self.labels().tolist())
 
     def targets(self) -> npt.NDArray[np.float64]:
@@ -257,14 +259,6 @@ class Dataset:
                 f"(the first is data row {first})"
             )
         return values
-
-
-def label_text(value: object) -> str:
-    """A label as text, the way adapters report labels: an integral float (``1.0``, as a file with a
-    missing value elsewhere stores integers) is ``"1"``; anything else is ``str(value)``."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _is_number(value: object) -> bool:

@@ -110,3 +110,14 @@ def test_a_multi_output_regressor_is_refused_at_prediction(tmp_path: Path) -> No
     adapter.load(tmp_path, {})
     with pytest.raises(AdapterError, match=r"returns \(2,\) outputs per row; one is supported"):
         adapter.predict(Batch(Operation.REGRESS, features=features))
+
+
+def test_float_classes_are_written_as_the_data_writes_them(iris_classifier: Fitted, tmp_path: Path) -> None:
+    # A classifier trained on 0.0/1.0/2.0 names its classes as the evaluation data's 0/1/2 are named.
+    labels = iris_classifier.model.predict(iris_classifier.features).astype(float)
+    model = LogisticRegression(max_iter=500).fit(iris_classifier.features, labels)
+    save(model, tmp_path, "model.pkl")
+    adapter = SklearnAdapter()
+    assert adapter.load(tmp_path, {}).classes == ("0", "1", "2")
+    prediction = adapter.predict(Batch(Operation.CLASSIFY, features=iris_classifier.features[:3]))
+    assert set(prediction.labels or ()) <= {"0", "1", "2"}

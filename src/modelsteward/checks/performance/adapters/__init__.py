@@ -15,6 +15,7 @@ from modelsteward.checks.performance.adapters._base import (
     ModelDescription,
     Operation,
     Prediction,
+    label_text,
 )
 from modelsteward.checks.performance.adapters._codec import (
     LoadRequest,
@@ -71,5 +72,6 @@ __all__ = [
     "encode_error",
     "encode_load",
     "encode_prediction",
+    "label_text",
     "parse_label",
 ]

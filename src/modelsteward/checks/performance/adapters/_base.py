@@ -125,14 +125,25 @@ class Adapter(Protocol):
         ...
 
 
+def label_text(value: object) -> str:
+    """A label as text: the one rule models' labels and the data's labels are compared by. An integral
+    float (``1.0``: a file with a missing value elsewhere stores integers so) is ``"1"``, bytes are
+    UTF-8, anything else is ``str(value)``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
 def label_texts(values: npt.ArrayLike) -> tuple[str, ...]:
-    """A model's predicted labels (numbers or text, one per row) as text, ``"1"`` for the integer 1.
+    """Labels (numbers or text, one per row) as :func:`label_text` writes them.
 
     Each distinct label is converted once: a batch holds thousands of rows but a handful of classes.
     """
     flat = np.asarray(values).reshape(-1)
     distinct, inverse = np.unique(flat, return_inverse=True)
-    texts = np.asarray([str(value) for value in distinct.tolist()], dtype=object)
+    texts = np.asarray([label_text(value) for value in distinct.tolist()], dtype=object)
     return tuple(texts[inverse].tolist())
 
 

@@ -16,6 +16,7 @@ from modelsteward.checks.performance.adapters._base import (
     ModelDescription,
     Operation,
     Prediction,
+    label_text,
     label_texts,
     one_value_per_row,
     top_classes,
@@ -198,7 +199,7 @@ def _graph_classes(graph: Any, label: str | None) -> tuple[str, ...]:
         for attribute in node.attribute:
             if attribute.name in _CLASS_ATTRIBUTES:
                 values = attribute.strings or attribute.ints
-                return tuple(_text(v) for v in values)
+                return tuple(label_text(v) for v in values)
     return _looked_up_classes(graph, label) if label is not None else ()
 
 
@@ -215,15 +216,11 @@ def _looked_up_classes(graph: Any, label: str) -> tuple[str, ...]:
             return ()
         if node.op_type == "ArrayFeatureExtractor" and node.input[0] in constants:
             values = numpy_helper.to_array(constants[node.input[0]]).reshape(-1).tolist()
-            return tuple(_text(v) for v in values)
+            return tuple(label_text(v) for v in values)
         if node.op_type not in _RESHAPING or not node.input:
             return ()
         name = node.input[0]
     return ()
-
-
-def _text(value: object) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _shape(shape: Sequence[Any]) -> list[int | str | None]:

@@ -100,4 +100,4 @@ def _unpickle(path: Path) -> Any:
 
 def _classes(model: Any) -> tuple[str, ...]:
     classes = getattr(model, "classes_", None)
-    return () if classes is None else tuple(str(label) for label in np.asarray(classes).tolist())
+    return () if classes is None else label_texts(classes)
