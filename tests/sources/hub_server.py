@@ -13,15 +13,24 @@ come from ``git ls-tree`` and file bytes from ``git cat-file``. Use it from any 
 It serves what the client's downloads use: model info (``/api/models/{repo}`` and
 ``/api/models/{repo}/revision/{rev}``), the tree listing (``/api/models/{repo}/tree/{rev}``) and
 files (``HEAD`` and ``GET /{repo}/resolve/{rev}/{path}`` with ``X-Repo-Commit``, ``ETag`` and
-``Content-Length``). Errors carry the hub's ``X-Error-Code`` header (``RepoNotFound``,
-``RevisionNotFound``, ``EntryNotFound``, ``GatedRepo``) so the client raises its own exception types.
-With a ``token``, every repository is gated as on the hub: metadata is public, files answer 401
-without ``Authorization: Bearer <token>``, and any other token is refused everywhere. Requests are
-recorded in ``requests``; those matching no route are answered 404 and also listed in ``unexpected``.
+``Content-Length``); and what watching uses: ``cardData`` in model info (the YAML front matter of
+``README.md`` at that commit), ``?blobs=true`` for each file's ``size`` and ``blobId``, with an
+``lfs`` block (``size``, ``sha256`` of the content, ``pointerSize``) for the kinds of file the
+hub's default ``.gitattributes`` stores with LFS (``*.bin``, ``*.safetensors``, ...), the refs
+(``/api/models/{repo}/refs``: branches, tags, pull requests) and the commits of a revision
+(``/api/models/{repo}/commits/{rev}``, newest first, one page). Errors carry the hub's
+``X-Error-Code`` header (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``, ``GatedRepo``) so
+the client raises its own exception types. With a ``token``, every repository is gated as on the
+hub: metadata is public, files answer 401 without ``Authorization: Bearer <token>``, and any other
+token is refused everywhere. What model info says of gating is ``manual`` with a token and not gated
+without, unless a test sets ``hub.gated[repo_id]`` (``"auto"``, ``"manual"``) while the hub runs.
+Requests are recorded in ``requests``; those matching no route are answered 404 and also listed in
+``unexpected``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import threading
@@ -33,6 +42,13 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import yaml
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
+
+# What the hub's default .gitattributes stores with Git LFS, among the kinds these tests use.
+_LFS_SUFFIXES = (".bin", ".safetensors", ".onnx", ".gguf", ".pt", ".pth", ".h5", ".npy")
+_LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +68,8 @@ class Hub:
     endpoint: str
     requests: list[Request] = field(default_factory=list)
     unexpected: list[Request] = field(default_factory=list)
+    gated: dict[str, str] = field(default_factory=dict)
+    """Repository id -> ``auto`` or ``manual``: what model info says of gating, whatever ``token`` is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +106,7 @@ def hub_server(repos: Mapping[str, Path], token: str | None = None) -> Iterator[
             with lock:
                 hub.requests.append(request)
             try:
-                response = _route(repos, token, request)
+                response = _route(repos, token, hub.gated, request)
             except _HubError as error:
                 body = json.dumps({"error": error.message}).encode()
                 headers = {"Content-Type": "application/json", "X-Error-Message": error.message}
@@ -119,19 +137,28 @@ def hub_server(repos: Mapping[str, Path], token: str | None = None) -> Iterator[
         thread.join()
 
 
-def _route(repos: Mapping[str, Path], token: str | None, request: Request) -> _Response:
+def _route(
+    repos: Mapping[str, Path], token: str | None, gated: Mapping[str, str], request: Request
+) -> _Response:
     url = urlsplit(request.path)
     parts = [unquote(p) for p in url.path.split("/")[1:]]
+    query = parse_qs(url.query)
     if token is not None and request.authorization not in (None, f"Bearer {token}"):
         raise _HubError(HTTPStatus.UNAUTHORIZED, None, "Invalid credentials in Authorization header")
     match parts:
-        case ["api", "models", org, name]:
-            return _info(_repo(repos, org, name), f"{org}/{name}", "HEAD", gated=token is not None)
-        case ["api", "models", org, name, "revision", revision]:
-            return _info(_repo(repos, org, name), f"{org}/{name}", revision, gated=token is not None)
+        case ["api", "models", org, name] | ["api", "models", org, name, "revision", _]:
+            repo_id = f"{org}/{name}"
+            gating = gated.get(repo_id, "manual" if token is not None else False)
+            revision = parts[5] if len(parts) == 6 else "HEAD"
+            blobs = _flag(query, "blobs")
+            return _info(_repo(repos, org, name), repo_id, revision, gated=gating, blobs=blobs)
         case ["api", "models", org, name, "tree", revision, *inside]:
-            recursive = parse_qs(url.query).get("recursive", ["false"])[0].lower() in {"true", "1"}
+            recursive = _flag(query, "recursive")
             return _tree(_repo(repos, org, name), revision, "/".join(inside), recursive=recursive)
+        case ["api", "models", org, name, "refs"]:
+            return _refs(_repo(repos, org, name), pulls=_flag(query, "include_prs"))
+        case ["api", "models", org, name, "commits", revision]:
+            return _commits(_repo(repos, org, name), revision)
         case [org, name, "resolve", revision, *inside] if request.method in {"GET", "HEAD"}:
             repo = _repo(repos, org, name)
             if token is not None and request.authorization is None:
@@ -152,12 +179,16 @@ def _repo(repos: Mapping[str, Path], org: str, name: str) -> Path:
     return repo
 
 
-def _info(repo: Path, repo_id: str, revision: str, *, gated: bool) -> _Response:
+def _flag(query: Mapping[str, list[str]], name: str) -> bool:
+    return query.get(name, ["false"])[0].lower() in {"true", "1"}
+
+
+def _info(repo: Path, repo_id: str, revision: str, *, gated: str | bool, blobs: bool) -> _Response:
     commit = _commit(repo, revision)
     when = int(_git(repo, "show", "-s", "--format=%ct", commit).decode())
-    stamp = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stamp = _stamp(when)
     files = [e for e in _ls_tree(repo, commit, "", recursive=True) if e["type"] == "file"]
-    info = {
+    info: dict[str, object] = {
         "id": repo_id,
         "modelId": repo_id,
         "author": repo_id.partition("/")[0],
@@ -165,14 +196,76 @@ def _info(repo: Path, repo_id: str, revision: str, *, gated: bool) -> _Response:
         "lastModified": stamp,
         "createdAt": stamp,
         "private": False,
-        "gated": "manual" if gated else False,
+        "gated": gated,
         "disabled": False,
         "downloads": 0,
         "likes": 0,
         "tags": [],
-        "siblings": [{"rfilename": e["path"]} for e in files],
+        "siblings": [_sibling(repo, e) if blobs else {"rfilename": e["path"]} for e in files],
     }
+    card = _card_data(repo, commit, files)
+    if card is not None:
+        info["cardData"] = card
     return _json(info)
+
+
+def _sibling(repo: Path, entry: Mapping[str, object]) -> dict[str, object]:
+    """A file as model info lists it with ``blobs=true``: size, blob id and, for LFS files, the digest."""
+    path, oid, size = str(entry["path"]), str(entry["oid"]), entry["size"]
+    sibling: dict[str, object] = {"rfilename": path, "size": size, "blobId": oid}
+    if path.endswith(_LFS_SUFFIXES):
+        sha256 = hashlib.sha256(_git(repo, "cat-file", "blob", oid)).hexdigest()
+        pointer = _LFS_POINTER.format(sha256=sha256, size=size)
+        sibling["lfs"] = {"size": size, "sha256": sha256, "pointerSize": len(pointer)}
+    return sibling
+
+
+def _card_data(repo: Path, commit: str, files: list[dict[str, object]]) -> object:
+    """The YAML front matter of the commit's README.md, parsed as the hub does; None without one."""
+    card = next((e for e in files if e["path"] == "README.md"), None)
+    if card is None:
+        return None
+    text = _git(repo, "cat-file", "blob", str(card["oid"])).decode("utf-8").removeprefix("\ufeff")
+    match = REGEX_YAML_BLOCK.search(text)
+    return yaml.safe_load(match.group(2)) if match else None
+
+
+def _refs(repo: Path, *, pulls: bool) -> _Response:
+    """Branches, tags (with the commit each points to) and, when asked, pull requests (``refs/pr/N``)."""
+    listed = _git(repo, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)")
+    refs: dict[str, list[dict[str, str]]] = {"branches": [], "converts": [], "tags": []}
+    if pulls:
+        refs["pullRequests"] = []
+    kinds = {"refs/heads/": "branches", "refs/tags/": "tags", "refs/pr/": "pullRequests"}
+    for line in listed.decode().splitlines():
+        ref, oid, peeled = line.split("\0")
+        for prefix, kind in kinds.items():
+            if ref.startswith(prefix) and kind in refs:
+                name = ref if kind == "pullRequests" else ref.removeprefix(prefix)
+                refs[kind].append({"name": name, "ref": ref, "targetCommit": peeled or oid})
+    return _json(refs)
+
+
+def _commits(repo: Path, revision: str) -> _Response:
+    """The commits of ``revision``, newest first, as the hub lists them."""
+    log = _git(repo, "log", "-z", "--format=%H%n%an%n%ct%n%s%n%b", _commit(repo, revision)).decode()
+    commits = []
+    for record in filter(None, log.split("\0")):
+        oid, author, when, title, message = record.split("\n", 4)
+        commits.append(
+            {
+                "id": oid,
+                "authors": [{"user": author}],
+                "date": _stamp(int(when)),
+                "title": title,
+                "message": message.strip(),
+            }
+        )
+    return _json(commits)
+
+
+def _stamp(when: int) -> str:
+    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _tree(repo: Path, revision: str, inside: str, *, recursive: bool) -> _Response:

@@ -1,7 +1,8 @@
 """Sources: where a model comes from, fetched at a pinned revision.
 
 ``open_source`` reads a source string and picks its kind; ``Source.fetch`` resolves the revision
-to a commit and makes the files readable under ``Fetched.root``. Each kind lives in one module.
+to a commit and makes the files readable under ``Fetched.root``; ``Source.upstream`` says what the
+tracked branch or tag holds now, without downloading model files. Each kind lives in one module.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 
 from modelsteward.sources import _git, _huggingface, _local
-from modelsteward.sources._source import Fetched, Source, SourceError
+from modelsteward.sources._source import Commit, Fetched, Source, SourceError, Upstream
 
 _SYNTAX = "a local path, hf://org/name[@revision] or a git URL[@revision]"
 # Tried in order; each returns None for a string that is not its kind.
@@ -40,4 +41,4 @@ def open_source(uri: str, *, env: Mapping[str, str] | None = None) -> Source:
     raise SourceError(f"{uri}: no such file or folder; give {_SYNTAX}")
 
 
-__all__ = ["Fetched", "Source", "SourceError", "open_source"]
+__all__ = ["Commit", "Fetched", "Source", "SourceError", "Upstream", "open_source"]

@@ -1,15 +1,29 @@
-"""Git repositories: cloned, checked out at the resolved commit, listed from the commit itself."""
+"""Git repositories: cloned, checked out at the resolved commit, listed from the commit itself; or
+watched with ``git ls-remote`` and a fetch of one commit's tree without its file contents."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from modelsteward.sources._source import Fetched, SourceError
+from modelsteward.formats.model_card import CardError, parse_card
+from modelsteward.sources._source import (
+    FULL_COMMIT,
+    Commit,
+    Fetched,
+    SourceError,
+    Upstream,
+    card_declarations,
+    since_commit,
+    vanished,
+)
 
 _REMOTE_SCHEMES = frozenset({"http", "https", "ssh", "git"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -28,6 +42,12 @@ _REPOSITORY_VARIABLES = frozenset(
         "GIT_PREFIX",
     }
 )
+_CARD = "README.md"
+_PEELED = "^{}"
+# Commits as `git log -z` prints them: id, author, date and subject on a line each, then the body.
+_LOG_FORMAT = "--format=%H%n%an%n%cI%n%s%n%b"
+_WHOLE_HISTORY = 0x7FFFFFFF
+"""The depth git itself asks for to unshallow: every commit, and the repository is not shallow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +76,11 @@ class GitSource:
     revision: str | None
     env: Mapping[str, str] = field(repr=False)
 
+    @property
+    def watchable(self) -> bool:
+        """Always: its remote is the upstream."""
+        return True
+
     def fetch(self, into: Path) -> Fetched:
         """Clone into ``into``, check out the resolved commit and list the files that commit holds."""
         cloned = run_git(["clone", "--quiet", "--no-checkout", "--", self.url, str(into)], env=self.env)
@@ -70,6 +95,117 @@ class GitSource:
         # Files of the commit, not of the folder: nothing untracked or ignored, no submodules.
         files = tuple(sorted(e.path for e in ls_tree(into, commit, env=self.env) if e.kind == "blob"))
         return Fetched(root=into, files=files, revision=commit, source=f"{self.shown}@{commit}")
+
+    def upstream(self, *, since: str | None = None) -> Upstream:
+        """The tracked ref's commit (``git ls-remote``), then that commit's tree and card, fetched into a
+        temporary repository without the contents of any other file.
+
+        ``pinned`` holds for a full commit id that is not also the name of a branch or tag.
+        """
+        since = since_commit(self.uri, since)
+        revision, pinned = self._tracked(self._remote_refs())
+        after = since if since != revision else None
+        with tempfile.TemporaryDirectory(prefix="steward-upstream-") as scratch:
+            repository = self._fetch_commit(Path(scratch), revision, history=after is not None)
+            entries = ls_tree(repository, revision, env=self.env, sizes=False)
+            files = {e.path: e.oid for e in entries if e.kind == "blob"}
+            metadata = self._card(repository, revision, files.get(_CARD))
+            commits, diverged = self._since(repository, revision, after) if after else ((), False)
+        where = f"{self.uri}: {_CARD} at {revision}"
+        licenses, license_link, new_version = card_declarations(metadata, where)
+        return Upstream(
+            source=self.uri,
+            revision=revision,
+            pinned=pinned,
+            licenses=licenses,
+            license_link=license_link,
+            gated=None,
+            new_version=new_version,
+            files=files,
+            commits=commits,
+            diverged=diverged,
+        )
+
+    def _remote_refs(self) -> dict[str, str]:
+        """Every ref the repository advertises -> its commit (a tag's, peeled), and ``HEAD``."""
+        listed = run_git(["ls-remote", "--", self.url], env=self.env)
+        if listed.returncode != 0:
+            raise SourceError(f"{self.uri}: cannot list the refs: {self._summary(listed.stderr)}")
+        refs: dict[str, str] = {}
+        # An annotated tag's `^{}` line, which names its commit, follows the tag's own line.
+        for line in listed.stdout.decode(errors="replace").splitlines():
+            oid, _, name = line.partition("\t")
+            refs[name.removesuffix(_PEELED)] = oid
+        return refs
+
+    def _tracked(self, refs: Mapping[str, str]) -> tuple[str, bool]:
+        """The commit the tracked ref points to, found as git finds a name (a tag before a branch), and
+        whether the source names a commit itself."""
+        if self.revision is None:
+            if "HEAD" not in refs:
+                raise SourceError(f"{self.uri}: the repository has no commits, so nothing to watch")
+            return refs["HEAD"], False
+        for name in (self.revision, f"refs/tags/{self.revision}", f"refs/heads/{self.revision}"):
+            if name.startswith("refs/") and name in refs:
+                return refs[name], False
+        if FULL_COMMIT.fullmatch(self.revision):
+            return self.revision.lower(), True
+        branches = [n.removeprefix("refs/heads/") for n in refs if n.startswith("refs/heads/")]
+        tags = [n.removeprefix("refs/tags/") for n in refs if n.startswith("refs/tags/")]
+        raise vanished(self.uri, self.revision, branches, tags)
+
+    def _fetch_commit(self, scratch: Path, revision: str, *, history: bool) -> Path:
+        """A bare repository holding ``revision``'s commit and tree (and its history, for ``history``).
+
+        File contents are left out (``--filter=blob:none``) where the server allows it and read one by
+        one later, only when asked for; a server that ignores the filter sends that commit's files. A
+        server that cannot fetch shallow (dumb HTTP) gets a plain fetch into a fresh repository.
+        """
+        # Always a depth, the whole history's for `history`: over dumb HTTP a depth fails at once, while a
+        # filter alone makes git fetch missing objects from that server lazily, over and over, forever.
+        depth = str(_WHOLE_HISTORY if history else 1)
+        attempts = (("--depth", depth, "--filter=blob:none"), ())
+        for number, options in enumerate(attempts):
+            repository = scratch / str(number)
+            for step in (
+                ["init", "--quiet", "--bare", "--template=", "--", str(repository)],
+                ["-C", str(repository), "remote", "add", "origin", "--", self.url],
+                ["-C", str(repository), "fetch", "--quiet", "--no-tags", *options, "origin", revision],
+            ):
+                done = run_git(step, env=self.env)
+                if done.returncode != 0:
+                    break
+            else:
+                return repository
+        raise SourceError(f"{self.uri}: cannot fetch commit {revision}: {self._summary(done.stderr)}")
+
+    def _card(self, repository: Path, revision: str, oid: str | None) -> Mapping[str, Any]:
+        """The metadata of the card at the top of ``revision``: empty without a card."""
+        if oid is None:
+            return {}
+        read = run_git(["cat-file", "blob", oid], cwd=repository, env=self.env)
+        if read.returncode != 0:
+            raise SourceError(f"{self.uri}: cannot read {_CARD} at {revision}: {self._summary(read.stderr)}")
+        try:
+            return parse_card(read.stdout.decode(errors="replace")).metadata
+        except CardError as error:
+            raise SourceError(f"{self.uri}: the card at {revision} cannot be read: {error}") from None
+
+    def _since(self, repository: Path, revision: str, since: str) -> tuple[tuple[Commit, ...], bool]:
+        """The commits of ``revision`` that ``since`` lacks, newest first; or none and True when ``since``
+        is not in the history of ``revision``."""
+        # Listing the history first: naming an unknown commit would fetch it lazily from the server.
+        ancestry = self._git_out(repository, ["rev-list", revision])
+        if since not in ancestry.split():
+            return (), True
+        log = self._git_out(repository, ["log", "-z", _LOG_FORMAT, revision, "--not", since])
+        return tuple(_commit(record) for record in log.split("\0") if record), False
+
+    def _git_out(self, repository: Path, args: Sequence[str]) -> str:
+        done = run_git(args, cwd=repository, env=self.env)
+        if done.returncode != 0:
+            raise SourceError(f"{self.uri}: cannot read the history: {self._summary(done.stderr)}")
+        return done.stdout.decode(errors="replace")
 
     def _resolve(self, repository: Path) -> str:
         # A tag, the default branch or a commit resolves as given; after a clone, other branches
@@ -88,6 +224,13 @@ class GitSource:
 
     def _summary(self, stderr: bytes) -> str:
         return said(stderr).replace(self.url, self.shown)
+
+
+def _commit(record: str) -> Commit:
+    oid, author, date, title, message = record.split("\n", 4)
+    return Commit(
+        id=oid, title=title, message=message.strip(), authors=(author,), date=datetime.fromisoformat(date)
+    )
 
 
 def parse(uri: str, env: Mapping[str, str]) -> GitSource | None:
@@ -203,10 +346,15 @@ def rev_parse(repository: Path, revision: str, *, env: Mapping[str, str]) -> str
 
 
 def ls_tree(
-    folder: Path, commit: str, *, env: Mapping[str, str], paths: Sequence[str] = ()
+    folder: Path, commit: str, *, env: Mapping[str, str], paths: Sequence[str] = (), sizes: bool = True
 ) -> tuple[TreeEntry, ...]:
-    """Every entry of ``commit`` under ``folder`` (or only ``paths``), recursively, relative to ``folder``."""
-    done = run_git(["ls-tree", "-r", "-l", "-z", commit, "--", *paths], cwd=folder, env=env)
+    """Every entry of ``commit`` under ``folder`` (or only ``paths``), recursively, relative to ``folder``.
+
+    Without ``sizes`` no blob is read: in a repository fetched without file contents, asking for sizes
+    would download every file.
+    """
+    size_option = ["-l"] if sizes else []
+    done = run_git(["ls-tree", "-r", *size_option, "-z", commit, "--", *paths], cwd=folder, env=env)
     if done.returncode != 0:
         raise SourceError(f"{folder}: cannot list commit {commit}: {said(done.stderr)}")
     entries = []
@@ -214,12 +362,13 @@ def ls_tree(
         if not record:
             continue
         meta, _, raw_path = record.partition(b"\t")
-        mode, kind, oid, size = meta.decode().split()
+        mode, kind, oid, *size = meta.decode().split()
         try:
             path = raw_path.decode()
         except UnicodeDecodeError:
             raise SourceError(
                 f"{folder}: commit {commit} holds {raw_path!r}, which is not a valid UTF-8 name"
             ) from None
-        entries.append(TreeEntry(mode, kind, oid, int(size) if size.isdigit() else None, path))
+        length = int(size[0]) if size and size[0].isdigit() else None
+        entries.append(TreeEntry(mode, kind, oid, length, path))
     return tuple(entries)

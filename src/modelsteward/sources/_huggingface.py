@@ -1,4 +1,5 @@
-"""Hugging Face Hub repositories (``hf://org/name[@revision]``), downloaded at the resolved commit."""
+"""Hugging Face Hub repositories (``hf://org/name[@revision]``): downloaded at the resolved commit, or
+watched through the Hub's metadata (model info, refs, commits) without downloading a file."""
 
 from __future__ import annotations
 
@@ -20,9 +21,19 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from huggingface_hub.hf_api import GitCommitInfo, ModelInfo
 
 from modelsteward.sources._listing import list_files
-from modelsteward.sources._source import Fetched, SourceError
+from modelsteward.sources._source import (
+    FULL_COMMIT,
+    Commit,
+    Fetched,
+    SourceError,
+    Upstream,
+    card_declarations,
+    since_commit,
+    vanished,
+)
 
 PREFIX = "hf://"
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -41,19 +52,20 @@ class HuggingFaceSource:
     endpoint: str
     token: str | None = field(repr=False)
 
+    @property
+    def watchable(self) -> bool:
+        """Always: the repository on the hub is the upstream."""
+        return True
+
     def fetch(self, into: Path) -> Fetched:
         """Resolve the revision to a commit, then download exactly that commit into ``into``."""
         # False, not None: never fall back to a token stored in the user's home.
         token: str | bool = self.token or False
         with self._errors():
-            info = HfApi(endpoint=self.endpoint, token=token).model_info(self.repo_id, revision=self.revision)
-            if not info.sha:
-                raise SourceError(
-                    f"{self.uri}: the hub at {self.endpoint} did not say which commit it serves"
-                )
+            info, revision = self._model_info(HfApi(endpoint=self.endpoint, token=token), self.revision)
             snapshot_download(
                 self.repo_id,
-                revision=info.sha,
+                revision=revision,
                 local_dir=into,
                 cache_dir=into / _CLIENT_FOLDER / "hub",
                 endpoint=self.endpoint,
@@ -65,10 +77,73 @@ class HuggingFaceSource:
             differences = [f"missing {p}" for p in sorted(listed - set(files))]
             differences += [f"unexpected {p}" for p in sorted(set(files) - listed)]
             raise SourceError(
-                f"{self.uri}: the download of {info.sha} does not match the hub's file list "
+                f"{self.uri}: the download of {revision} does not match the hub's file list "
                 f"({', '.join(differences)}); fetch again"
             )
-        return Fetched(root=into, files=files, revision=info.sha, source=f"{PREFIX}{self.repo_id}@{info.sha}")
+        return Fetched(root=into, files=files, revision=revision, source=f"{PREFIX}{self.repo_id}@{revision}")
+
+    def upstream(self, *, since: str | None = None) -> Upstream:
+        """The tracked ref's commit, card metadata, gating and file ids from the Hub's API; no file is read.
+
+        ``pinned`` holds for a full commit id that is not also the name of a branch or tag.
+        """
+        since = since_commit(self.uri, since)
+        api = HfApi(endpoint=self.endpoint, token=self.token or False)
+        with self._errors():
+            tracked, pinned = self._tracked(api)
+            info, revision = self._model_info(api, tracked, files_metadata=True)
+            # Newest first, back to the first commit: the Hub has no "since".
+            listed = since is not None and since != revision
+            history = api.list_repo_commits(self.repo_id, revision=revision) if listed else []
+        where = f"{self.uri}: the card metadata at {revision}"
+        licenses, license_link, new_version = card_declarations(info.card_data or {}, where)
+        ids = [c.commit_id for c in history]
+        return Upstream(
+            source=self.uri,
+            revision=revision,
+            pinned=pinned,
+            licenses=licenses,
+            license_link=license_link,
+            gated=info.gated or None,
+            new_version=new_version,
+            files=self._file_ids(info, revision),
+            commits=tuple(_commit(c) for c in history[: ids.index(since)]) if since in ids else (),
+            diverged=bool(history) and since not in ids,
+        )
+
+    def _model_info(
+        self, api: HfApi, revision: str | None, *, files_metadata: bool = False
+    ) -> tuple[ModelInfo, str]:
+        """Model info at ``revision`` and the commit the hub says it serves."""
+        info = api.model_info(self.repo_id, revision=revision, files_metadata=files_metadata)
+        if not info.sha:
+            raise SourceError(f"{self.uri}: the hub at {self.endpoint} did not say which commit it serves")
+        return info, info.sha
+
+    def _tracked(self, api: HfApi) -> tuple[str | None, bool]:
+        """The commit the tracked branch or tag points to (None: the default branch's), and whether the
+        source names a commit itself."""
+        if self.revision is None:
+            return None, False
+        refs = api.list_repo_refs(self.repo_id, include_pull_requests=self.revision.startswith("refs/pr/"))
+        for ref in (*refs.branches, *refs.tags, *(refs.pull_requests or ())):
+            if self.revision in (ref.name, ref.ref):
+                return ref.target_commit, False
+        if FULL_COMMIT.fullmatch(self.revision):
+            return self.revision.lower(), True
+        raise vanished(self.uri, self.revision, [b.name for b in refs.branches], [t.name for t in refs.tags])
+
+    def _file_ids(self, info: ModelInfo, revision: str) -> dict[str, str]:
+        files = {}
+        for sibling in info.siblings or ():
+            content = sibling.lfs.sha256 if sibling.lfs is not None else sibling.blob_id
+            if not content:
+                raise SourceError(
+                    f"{self.uri}: the hub at {self.endpoint} gave no blob id for {sibling.rfilename} at "
+                    f"{revision}; it must answer model info with files metadata (`?blobs=true`)"
+                )
+            files[sibling.rfilename] = content
+        return dict(sorted(files.items()))
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -105,6 +180,16 @@ class HuggingFaceSource:
             ) from None
         except HFValidationError as error:
             raise SourceError(f"{self.uri}: {error}") from None
+
+
+def _commit(info: GitCommitInfo) -> Commit:
+    return Commit(
+        id=info.commit_id,
+        title=info.title,
+        message=info.message,
+        authors=tuple(info.authors),
+        date=info.created_at,
+    )
 
 
 def parse(uri: str, env: Mapping[str, str]) -> HuggingFaceSource | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from modelsteward.sources._git import TreeEntry, ls_tree, rev_parse, run_git
 from modelsteward.sources._listing import list_files
-from modelsteward.sources._source import Fetched, SourceError
+from modelsteward.sources._source import Fetched, SourceError, Upstream
 
 _LFS_POINTER_MAX = 1024
 """Git LFS pointer files are never larger than this."""
@@ -25,6 +25,11 @@ class LocalSource:
     path: Path
     """Absolute."""
     env: Mapping[str, str] = field(repr=False)
+
+    @property
+    def watchable(self) -> bool:
+        """Never: a folder on this machine has no upstream."""
+        return False
 
     def fetch(self, into: Path) -> Fetched:
         """List the files where they are; ``into`` stays empty, since the caller copies into its store."""
@@ -41,6 +46,14 @@ class LocalSource:
             raise SourceError(f"{self.uri}: not a regular file or folder (or no longer there)")
         revision = self._clean_head(root, files, paths)
         return Fetched(root=root, files=files, revision=revision, source=str(shown))
+
+    def upstream(self, *, since: str | None = None) -> Upstream:
+        """Never: a folder on this machine has no upstream to watch."""
+        del since
+        raise SourceError(
+            f"{self.uri}: a local file or folder has no upstream to watch; admit the model from "
+            "hf://org/name[@branch] or a git URL[@branch] to have its upstream watched"
+        )
 
     def _clean_head(self, root: Path, files: tuple[str, ...], paths: tuple[str, ...]) -> str | None:
         """HEAD's commit when ``files`` are byte for byte what it holds under ``root``, no more, no fewer.
