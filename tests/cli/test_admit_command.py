@@ -47,7 +47,7 @@ def test_json_holds_the_whole_assessment(steward: Steward, tmp_path: Path) -> No
     decision = document["decision"]
     assert isinstance(decision, dict) and decision["verdict"] == "approve"
     checks = {c["check"]: c for c in document["checks"]}  # type: ignore[attr-defined]
-    assert set(checks) == {"security", "integrity", "license", "documentation"}
+    assert set(checks) == {"security", "integrity", "license", "documentation", "dependencies"}
     license_data = checks["license"]["data"]
     assert license_data["class"] == "permissive" and license_data["conflict"] is False
     assert license_data["licenses"] == [{"id": "apache-2.0", "where": "README.md metadata `license`"}]

@@ -60,7 +60,7 @@ def errors(text: str) -> list[str]:
             "colour: blue\n",
             "policy.yaml:3:1: colour is not a policy key; the top-level keys are version, name, description, "
             "require_checks, on_check_error, license, obligations, max_severity, reject_severity, security, "
-            "integrity, documentation, performance, fairness",
+            "integrity, documentation, dependencies, performance, fairness",
             id="unknown-top-level-key",
         ),
         pytest.param(
@@ -167,7 +167,7 @@ def errors(text: str) -> list[str]:
         pytest.param(
             "require_checks: [security, sandbox]\n",
             "policy.yaml:3:28: require_checks[1] must be one of security, integrity, license, documentation, "
-            'performance, fairness (got "sandbox")',
+            'dependencies, performance, fairness (got "sandbox")',
             id="bad-check",
         ),
         pytest.param(

@@ -26,6 +26,11 @@ TABLES = {
     "tags",
     "approvals",
     "evaluations",
+    "components",
+    "advisories",
+    "advisory_packages",
+    "vulnerabilities",
+    "upstream",
     "audit_log",
     "alembic_version",
 }
@@ -45,7 +50,7 @@ def _revision(url: str) -> str | None:
 
 def test_open_migrates_an_empty_database_to_head(database_url: str) -> None:
     Registry.open(database_url).close()
-    assert _revision(database_url) == _head() == "0002"
+    assert _revision(database_url) == _head() == "0003"
     engine = create_engine(Database(database_url).url, poolclass=NullPool)
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) == TABLES

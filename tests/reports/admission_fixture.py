@@ -17,14 +17,17 @@ from modelsteward.core import (
     Assessment,
     CheckResult,
     CheckStatus,
+    Component,
     Decision,
     FileEntry,
     Finding,
     Manifest,
+    Origin,
     Reason,
     Severity,
     Snapshot,
     Verdict,
+    Vulnerability,
 )
 
 SHARD_SIZE = 32
@@ -137,6 +140,50 @@ def documentation_result(
         status=CheckStatus.PASS if all(sections.values()) else CheckStatus.WARN,
         data={"card": card, "metadata": card is not None, "sections": sections},
         summary="model card complete" if all(sections.values()) else "model card incomplete",
+    )
+
+
+TORCH = Component("torch", Origin.REQUIREMENT, version="2.1.0", evidence="requirements.txt:1")
+TORCH_INSTALLED = Component("torch", Origin.ENVIRONMENT, version="2.1.0", evidence="/opt/venv/site-packages")
+DEPENDENCIES = (
+    TORCH,
+    Component("transformers", Origin.REQUIREMENT, specifier="<5,>=4.38", evidence="requirements.txt:2"),
+    Component("numpy", Origin.IMPORT, evidence="modeling.py:3"),
+    Component("transformers", Origin.CONFIG, version="4.8.2", evidence="config.json"),
+    TORCH_INSTALLED,
+)
+"""One component of each origin; torch is both required and installed at a vulnerable version."""
+TORCH_ADVISORY = "GHSA-pg7h-5qx3-wjr3"
+VULNERABILITIES = (
+    Vulnerability(
+        TORCH, TORCH_ADVISORY, ("CVE-2024-31580",), "Heap buffer overflow", Severity.CRITICAL, ("2.2.0",)
+    ),
+    Vulnerability(
+        TORCH_INSTALLED,
+        TORCH_ADVISORY,
+        ("CVE-2024-31580",),
+        "Heap buffer overflow",
+        Severity.CRITICAL,
+        ("2.2.0",),
+    ),
+    Vulnerability(TORCH, "PYSEC-2024-259", (), "", None, ()),
+)
+"""One advisory matched to two components, and one unrated advisory with no fix."""
+
+
+def dependencies_result(
+    components: Sequence[Component] = DEPENDENCIES, vulnerabilities: Sequence[Vulnerability] = VULNERABILITIES
+) -> CheckResult:
+    """A dependencies result following the check's data contract."""
+    return CheckResult(
+        check="dependencies",
+        status=CheckStatus.WARN if vulnerabilities else CheckStatus.PASS,
+        data={
+            "audited": True,
+            "components": [c.to_json() for c in components],
+            "vulnerabilities": [v.to_json() for v in vulnerabilities],
+        },
+        summary=f"{len(components)} components; {len(vulnerabilities)} known vulnerabilities",
     )
 
 

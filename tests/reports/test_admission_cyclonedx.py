@@ -13,11 +13,15 @@ from cyclonedx.validation.json import JsonStrictValidator
 from modelsteward.core import Admission, CheckResult, CheckStatus, Verdict
 from modelsteward.reports.cyclonedx import render_mlbom
 from tests.reports.admission_fixture import (
+    DEPENDENCIES,
     FILES,
     REVISION,
+    TORCH_ADVISORY,
     build_admission,
+    dependencies_result,
     documentation_result,
     license_result,
+    security_result,
 )
 
 CARD = """\
@@ -71,8 +75,10 @@ def _properties(component: dict[str, Any]) -> list[tuple[str, str]]:
             results=(license_result(licenses=[("llama3", "LICENSE")], license_class="vendor-community"),),
             verdict=Verdict.REVIEW,
         ),
+        build_admission(results=(security_result(), dependencies_result())),
+        build_admission(version=None, results=(dependencies_result(vulnerabilities=()),)),
     ],
-    ids=["full", "local-unregistered", "git", "vendor-licence"],
+    ids=["full", "local-unregistered", "git", "vendor-licence", "dependencies", "dependencies-clean"],
 )
 def test_the_bom_validates_against_cyclonedx_1_6(
     admission: Admission, validator: JsonStrictValidator
@@ -220,4 +226,72 @@ def test_rendering_one_admission_twice_gives_the_same_document() -> None:
     assert (
         json.loads(first)["serialNumber"]
         != json.loads(render_mlbom(build_admission(version=4)))["serialNumber"]
+    )
+
+
+def _origin(component: dict[str, Any]) -> str:
+    return dict(_properties(component))["modelsteward:origin"]
+
+
+def _dependencies_bom() -> dict[str, Any]:
+    return _bom(build_admission(results=(security_result(), dependencies_result())))
+
+
+def test_each_dependency_is_a_library_the_model_depends_on() -> None:
+    document = _dependencies_bom()
+
+    libraries = {(c["name"], _origin(c)): c for c in document["components"]}
+    assert len(libraries) == len(document["components"]) == len(DEPENDENCIES)
+    assert all(c["type"] == "library" for c in libraries.values())
+    pinned = libraries["torch", "requirement"]
+    assert pinned["version"] == "2.1.0"
+    assert pinned["purl"] == "pkg:pypi/torch@2.1.0"
+    assert sorted(_properties(pinned)) == [
+        ("modelsteward:audited", "true"),
+        ("modelsteward:evidence", "requirements.txt:1"),
+        ("modelsteward:origin", "requirement"),
+    ]
+    unpinned = libraries["transformers", "requirement"]
+    assert "version" not in unpinned
+    assert unpinned["purl"] == "pkg:pypi/transformers"
+    assert ("modelsteward:specifier", "<5,>=4.38") in _properties(unpinned)
+    assert ("modelsteward:audited", "false") in _properties(libraries["transformers", "config"])
+    assert ("modelsteward:evidence", "modeling.py:3") in _properties(libraries["numpy", "import"])
+    edges = {d["ref"]: d.get("dependsOn", []) for d in document["dependencies"]}
+    assert sorted(edges["acme-encoder@3"]) == sorted(c["bom-ref"] for c in document["components"])
+
+
+def test_vulnerabilities_name_their_advisory_severity_fix_and_affected_components() -> None:
+    document = _dependencies_bom()
+
+    references = {c["bom-ref"]: c for c in document["components"]}
+    vulnerabilities = {v["id"]: v for v in document["vulnerabilities"]}
+    assert set(vulnerabilities) == {TORCH_ADVISORY, "PYSEC-2024-259"}
+    torch = vulnerabilities[TORCH_ADVISORY]
+    assert torch["source"] == {"name": "OSV", "url": f"https://osv.dev/vulnerability/{TORCH_ADVISORY}"}
+    assert torch["references"] == [
+        {
+            "id": "CVE-2024-31580",
+            "source": {"name": "OSV", "url": "https://osv.dev/vulnerability/CVE-2024-31580"},
+        }
+    ]
+    assert [r["severity"] for r in torch["ratings"]] == ["critical"]
+    assert torch["description"] == "Heap buffer overflow"
+    assert torch["recommendation"] == "Upgrade torch to a fixed version: 2.2.0."
+    affected = {_origin(references[a["ref"]]): a for a in torch["affects"]}
+    assert set(affected) == {"requirement", "environment"}
+    assert all(a["versions"] == [{"version": "2.1.0", "status": "affected"}] for a in affected.values())
+    unrated = vulnerabilities["PYSEC-2024-259"]
+    assert [r["severity"] for r in unrated["ratings"]] == ["unknown"]
+    assert unrated["recommendation"] == "No fixed version of torch is published."
+    assert "description" not in unrated
+
+
+def test_no_dependencies_result_adds_no_components_or_vulnerabilities() -> None:
+    document = _bom(build_admission())
+
+    assert "components" not in document
+    assert "vulnerabilities" not in document
+    assert render_mlbom(build_admission(results=(dependencies_result(),))) == render_mlbom(
+        build_admission(results=(dependencies_result(),))
     )

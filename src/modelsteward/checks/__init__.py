@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modelsteward.core import Component
+
+if TYPE_CHECKING:
+    from modelsteward.checks.dependencies import AdvisoryIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +22,10 @@ class CheckContext:
     """Worker processes or threads; None means one per core."""
     trusted_keys: tuple[Path, ...] = ()
     """Public keys (PEM) of publishers whose signatures count as verified."""
+    environment: tuple[Component, ...] = ()
+    """The distributions installed where the model is evaluated and served (read at the edge)."""
+    advisories: AdvisoryIndex | None = None
+    """The advisory database to audit components against; None when none has been synced."""
 
 
 __all__ = ["CheckContext"]

@@ -11,8 +11,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from modelsteward.checks import CheckContext, documentation, integrity, license, security
-from modelsteward.core import Admission, Assessment, CheckResult, CheckStatus, Snapshot, Verdict
+from modelsteward.checks import CheckContext, dependencies, documentation, integrity, license, security
+from modelsteward.core import (
+    Admission,
+    Assessment,
+    CheckResult,
+    CheckStatus,
+    Component,
+    Snapshot,
+    Verdict,
+    Vulnerability,
+)
 from modelsteward.core.progress import Progress
 from modelsteward.core.rules import load_catalogue
 from modelsteward.evaluation import Dataset, DatasetError
@@ -39,6 +48,7 @@ _CHECKS: tuple[tuple[str, Callable[[Snapshot, CheckContext], CheckResult]], ...]
     ("integrity", integrity.run),
     ("license", license.run),
     ("documentation", documentation.run),
+    ("dependencies", dependencies.run),
 )
 
 # Document kind -> the file name it is written under for people to open.
@@ -132,11 +142,13 @@ def _admit(
     say: Progress,
 ) -> Outcome:
     store = ArtifactStore(settings.store)
-    snapshot = _snapshot(source, store, settings, env=env, say=say)
+    snapshot, upstream = _snapshot(source, store, settings, env=env, say=say)
     context = CheckContext(
         allowed_globals=frozenset(policy.security.allowed_globals),
         jobs=settings.jobs,
         trusted_keys=settings.trusted_keys,
+        environment=dependencies.environment_components(),
+        advisories=_advisories(registry),
     )
     results = []
     for check, run in _CHECKS:
@@ -177,6 +189,7 @@ def _admit(
         )
 
     say("registering")
+    found = assessment.get("dependencies")
     registration = registry.register(
         name=name,
         manifest=snapshot.manifest,
@@ -185,14 +198,26 @@ def _admit(
         verdict=admission.decision.verdict,
         describe=describe,
         derived_from=derived_from,
+        upstream=upstream,
+        components=() if found is None else [Component.from_json(c) for c in found.data["components"]],
+        vulnerabilities=()
+        if found is None
+        else [Vulnerability.from_json(v) for v in found.data["vulnerabilities"]],
         actor=actor,
     )
     return _outcome(admission, registration, store, settings)
 
 
+def _advisories(registry: Registry) -> dependencies.AdvisoryIndex | None:
+    """The advisory database as an index, or None when none has been synced."""
+    records = registry.advisory_records()
+    return dependencies.AdvisoryIndex(records) if records else None
+
+
 def _snapshot(
     source: str, store: ArtifactStore, settings: Settings, *, env: Mapping[str, str], say: Progress
-) -> Snapshot:
+) -> tuple[Snapshot, str | None]:
+    """The pinned, stored snapshot, and the source the watch follows (None when it has no upstream)."""
     try:
         origin = open_source(source, env=env)
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -208,9 +233,10 @@ def _snapshot(
         raise AdmitError(str(error)) from None
     except OSError as error:
         raise AdmitError(f"cannot read {source}: {error}") from None
-    return Snapshot(
+    snapshot = Snapshot(
         root=store.materialize(manifest), manifest=manifest, source=fetched.source, revision=fetched.revision
     )
+    return snapshot, origin.uri if origin.watchable else None
 
 
 def _documents(admission: Admission, store: ArtifactStore, settings: Settings) -> dict[str, str]:

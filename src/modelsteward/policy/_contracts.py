@@ -89,6 +89,15 @@ class DocumentationData(BaseModel):
     sections: dict[str, bool]
 
 
+class DependenciesData(BaseModel):
+    """``data`` of the dependencies check."""
+
+    model_config = _CONFIG
+
+    audited: bool
+    """False when no advisory database was there to audit the components against."""
+
+
 class Estimate(BaseModel):
     """A measured value with its confidence interval; null where it is undefined (an AUC on one class)."""
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from modelsteward.core import Assessment, CheckResult, CheckStatus, Decision, Finding, Reason, Verdict
 from modelsteward.policy._contracts import (
+    DependenciesData,
     DocumentationData,
     FairnessData,
     IntegrityData,
@@ -223,6 +224,18 @@ def _documentation(data: DocumentationData, result: CheckResult, policy: Policy)
             )
 
 
+def _dependencies(data: DependenciesData, result: CheckResult, policy: Policy) -> Iterator[Reason]:
+    # Kept as a reason even when it approves, so the record says the audit is still owed.
+    if not data.audited:
+        yield Reason(
+            Verdict(policy.dependencies.unaudited),
+            "dependencies.unaudited",
+            result.check,
+            "no advisory database was synced, so the components were not audited for known vulnerabilities",
+            result.summary,
+        )
+
+
 def _performance(data: PerformanceData, result: CheckResult, policy: Policy) -> Iterator[Reason]:
     rules = policy.performance
     if data.isolation == "none":
@@ -387,6 +400,7 @@ _JUDGES: dict[str, tuple[type[BaseModel], Judge]] = {
     "integrity": (IntegrityData, _integrity),
     "license": (LicenseData, _license),
     "documentation": (DocumentationData, _documentation),
+    "dependencies": (DependenciesData, _dependencies),
     "performance": (PerformanceData, _performance),
     "fairness": (FairnessData, _fairness),
 }

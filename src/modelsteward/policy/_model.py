@@ -38,7 +38,9 @@ from modelsteward.core import Severity
 LICENSE_CLASSES: tuple[str, ...] = tuple(c.value for c in LicenseClass if c is not LicenseClass.UNKNOWN)
 """The licence classes a policy can list (``unknown`` has a rule of its own: ``license.unknown``)."""
 
-CheckName = Literal["security", "integrity", "license", "documentation", "performance", "fairness"]
+CheckName = Literal[
+    "security", "integrity", "license", "documentation", "dependencies", "performance", "fairness"
+]
 """The checks whose results the policy judges."""
 CHECKS: tuple[CheckName, ...] = get_args(CheckName)
 FILE_CHECKS: tuple[CheckName, ...] = ("security", "integrity", "license", "documentation")
@@ -241,6 +243,8 @@ class SeverityLimits(BaseModel):
     """Findings of the licence check, whose licences the license section judges."""
     documentation: SeverityLimit = None
     """Findings of the model card check, whose sections the documentation section judges."""
+    dependencies: SeverityLimit = None
+    """Known vulnerabilities of the components the model depends on, at their advisory's severity."""
 
     def limit(self, check: str) -> Severity | None:
         """The limit for ``check``, or None when there is none (or the policy knows no such check)."""
@@ -255,6 +259,8 @@ class ReviewAbove(SeverityLimits):
     """Findings of the security scan of every file."""
     integrity: SeverityLimit = Severity.INFO
     """Findings about the upstream signature."""
+    dependencies: SeverityLimit = Severity.MEDIUM
+    """Known vulnerabilities of the components the model depends on, at their advisory's severity."""
 
 
 class RejectFrom(SeverityLimits):
@@ -300,6 +306,17 @@ class DocumentationRules(BaseModel):
     """Sections the card must fill in: intended_use, limitations, training_data, evaluation."""
     on_missing: Escalation = "review"
     """What a missing card or required section does."""
+
+
+class DependencyRules(BaseModel):
+    """What the policy asks of the audit of the model's dependencies beyond finding severities."""
+
+    model_config = _CONFIG
+
+    unaudited: Literal["approve", "review", "reject"] = "approve"
+    """Components that could not be audited because no advisory database has been synced
+    (``steward advisories sync``). Approve by default so that a first admission works offline; the
+    watch audits the version once a database exists."""
 
 
 def _metric(value: str) -> str:
@@ -377,6 +394,7 @@ class Policy(BaseModel):
     security: SecurityRules = SecurityRules()
     integrity: IntegrityRules = IntegrityRules()
     documentation: DocumentationRules = DocumentationRules()
+    dependencies: DependencyRules = DependencyRules()
     performance: PerformanceRules = PerformanceRules()
     fairness: FairnessRules = FairnessRules()
 

@@ -7,26 +7,35 @@ in ``migrations/``. See docs/registry.md.
 from modelsteward.registry._refs import model_name as valid_model_name
 from modelsteward.registry._service import Registry
 from modelsteward.registry._values import (
+    AdvisorySync,
+    AffectedVersion,
     Approval,
     AuditEntry,
     AuditProblem,
     AuditReport,
+    ComponentUse,
     Description,
     EvaluationRecord,
     ModelSummary,
     Registration,
     RegistryError,
     RegistryInputError,
+    StoredAdvisory,
     Tamper,
+    UpstreamRecord,
     VersionDiff,
     VersionInfo,
+    VulnerabilityChanges,
 )
 
 __all__ = [
+    "AdvisorySync",
+    "AffectedVersion",
     "Approval",
     "AuditEntry",
     "AuditProblem",
     "AuditReport",
+    "ComponentUse",
     "Description",
     "EvaluationRecord",
     "ModelSummary",
@@ -34,8 +43,11 @@ __all__ = [
     "Registry",
     "RegistryError",
     "RegistryInputError",
+    "StoredAdvisory",
     "Tamper",
+    "UpstreamRecord",
     "VersionDiff",
     "VersionInfo",
+    "VulnerabilityChanges",
     "valid_model_name",
 ]

@@ -44,24 +44,34 @@ def append(
     session: Session, *, at: datetime, actor: str, action: str, subject: str, payload: Mapping[str, Any]
 ) -> None:
     """Add the next entry of the chain; the caller holds the write lock, so the chain never forks."""
+    append_many(session, at=at, actor=actor, entries=[(action, subject, payload)])
+
+
+def append_many(
+    session: Session, *, at: datetime, actor: str, entries: Sequence[tuple[str, str, Mapping[str, Any]]]
+) -> None:
+    """Add ``(action, subject, payload)`` entries to the chain in order, reading its head once."""
     last = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
-    seq, prev_hash = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
-    body = dict(payload)
-    digest = entry_hash(
-        seq=seq, at=at, actor=actor, action=action, subject=subject, payload=body, prev_hash=prev_hash
-    )
-    session.add(
-        AuditRow(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            subject=subject,
-            payload=body,
-            prev_hash=prev_hash,
-            hash=digest,
+    seq, prev_hash = (0, GENESIS) if last is None else (last.seq, last.hash)
+    for action, subject, payload in entries:
+        seq += 1
+        body = dict(payload)
+        digest = entry_hash(
+            seq=seq, at=at, actor=actor, action=action, subject=subject, payload=body, prev_hash=prev_hash
         )
-    )
+        session.add(
+            AuditRow(
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                subject=subject,
+                payload=body,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        prev_hash = digest
 
 
 def to_entry(row: AuditRow) -> AuditEntry:

@@ -79,6 +79,9 @@ class VersionRow(Base):
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(Text)
     revision: Mapped[str | None] = mapped_column(String(200))
+    upstream: Mapped[str | None] = mapped_column(Text)
+    """The source as the user gave it (``hf://org/name@main``): the branch or tag the watch follows.
+    None for a local folder, which has no upstream."""
     verdict: Mapped[str] = mapped_column(String(16))
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
     documents: Mapped[dict[str, str]] = mapped_column(JSON)
@@ -150,6 +153,82 @@ class EvaluationRow(Base):
     """The evaluation as JSON: metrics with intervals, efficiency, fairness, the isolation it ran in."""
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ComponentRow(Base):
+    """One Python distribution a version depends on, as the dependencies check found it at admission."""
+
+    __tablename__ = "components"
+    __table_args__ = (Index("ix_components_name", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    """Canonical PyPI name: what advisories are looked up by."""
+    version: Mapped[str | None] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(20))
+    specifier: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+
+
+class AdvisoryRow(Base):
+    """One OSV advisory of the offline database, in the compact form the matcher reads."""
+
+    __tablename__ = "advisories"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime())
+    """OSV's ``modified``: a sync replaces a record only with a newer one."""
+    withdrawn: Mapped[bool] = mapped_column(default=False)
+    record: Mapped[str] = mapped_column(Text)
+    """The compact advisory as JSON text, decoded only for the packages an audit needs."""
+    synced: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AdvisoryPackageRow(Base):
+    """A package an advisory affects: the index an audit finds advisories by."""
+
+    __tablename__ = "advisory_packages"
+    __table_args__ = (Index("ix_advisory_packages_name", "name"),)
+
+    advisory_id: Mapped[str] = mapped_column(ForeignKey("advisories.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class VulnerabilityRow(Base):
+    """An advisory that affects a component of a version, from the audit that first found it."""
+
+    __tablename__ = "vulnerabilities"
+    # No unique key: an issue resolved and found again later is a new row beside the resolved one.
+    __table_args__ = (Index("ix_vulnerabilities_component", "component"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    advisory_id: Mapped[str] = mapped_column(String(100))
+    component: Mapped[str] = mapped_column(String(200))
+    component_version: Mapped[str] = mapped_column(String(100))
+    ids: Mapped[str] = mapped_column(Text)
+    """The advisory's id and its aliases, space-separated: what tells a known issue from a new one."""
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The vulnerability as JSON: advisory, aliases, summary, severity, fixed versions."""
+    found: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When an audit stopped finding it (the advisory withdrawn or corrected); None while it holds."""
+    notified: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the watch told people about it; None until then (the gate's own findings start told)."""
+
+
+class UpstreamRow(Base):
+    """What the watch last saw upstream of a model: the state the next run compares against."""
+
+    __tablename__ = "upstream"
+
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    """The tracked source (``hf://org/name@main``)."""
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Revision, licences, gating, ``new_version`` and files, as the source reported them."""
+    checked: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditRow(Base):

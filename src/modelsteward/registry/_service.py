@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -13,9 +13,9 @@ from alembic.util import CommandError
 from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
-from modelsteward.core import Manifest, Verdict
+from modelsteward.core import Component, Manifest, Verdict, Vulnerability
 from modelsteward.core.manifest import diff_paths
-from modelsteward.registry import _audit
+from modelsteward.registry import _audit, _dependencies
 from modelsteward.registry._database import Database
 from modelsteward.registry._migrate import upgrade
 from modelsteward.registry._refs import (
@@ -35,22 +35,29 @@ from modelsteward.registry._schema import (
     EvaluationRow,
     ModelRow,
     TagRow,
+    UpstreamRow,
     VersionRow,
 )
 from modelsteward.registry._values import (
+    AdvisorySync,
+    AffectedVersion,
     Approval,
     AuditEntry,
     AuditProblem,
     AuditReport,
+    ComponentUse,
     Description,
     EvaluationRecord,
     ModelSummary,
     Registration,
     RegistryError,
     RegistryInputError,
+    StoredAdvisory,
     Tamper,
+    UpstreamRecord,
     VersionDiff,
     VersionInfo,
+    VulnerabilityChanges,
 )
 
 
@@ -108,6 +115,9 @@ class Registry:
         verdict: Verdict,
         describe: Callable[[int], Description],
         derived_from: str | None = None,
+        upstream: str | None = None,
+        components: Sequence[Component] = (),
+        vulnerabilities: Sequence[Vulnerability] = (),
         actor: str,
     ) -> Registration:
         """Register ``manifest`` as the next version of ``name``, or find it registered already.
@@ -116,7 +126,9 @@ class Registry:
         existing one is returned with ``new`` False, and the repeat is audited. Only for a new
         version is ``describe`` called, with its number and inside the transaction, for the record
         and documents to keep with it (so they can name the version); ``derived_from`` is a
-        reference to the version this one was made from.
+        reference to the version this one was made from; ``upstream`` the source as the user gave it,
+        which the watch follows; ``components`` and ``vulnerabilities`` what the dependencies check
+        found, kept so that later audits report only what is new.
         """
         model_name(name)
         parent_ref = None if derived_from is None else parse_ref(derived_from)
@@ -160,6 +172,7 @@ class Registry:
                 manifest=manifest.to_json(),
                 source=source,
                 revision=revision,
+                upstream=upstream,
                 verdict=verdict.value,
                 record=dict(description.record),
                 documents=dict(documents),
@@ -169,6 +182,8 @@ class Registry:
             )
             session.add(row)
             session.flush()
+            _dependencies.store_components(session, row.id, components)
+            _dependencies.record_found(session, row.id, vulnerabilities, now=now)
             lineage = None if parent is None else _ref(parent)
             payload = {**facts, "documents": dict(documents), "derived_from": lineage}
             _record(session, now, actor, "admit", _ref(row), payload)
@@ -381,6 +396,89 @@ class Registry:
                 EvaluationRecord(_ref(row), e.task, e.dataset_digest, e.record, e.actor, e.at) for e in rows
             ]
 
+    # Dependencies and advisories
+
+    def components(self, ref: str) -> tuple[Component, ...]:
+        """The components the dependencies check found in the version ``ref`` names, at its admission."""
+        parsed = parse_ref(ref)
+        with self._db.reading() as session:
+            return _dependencies.components(session, _resolve(session, parsed).id)
+
+    def component_uses(self, *, advisories: Collection[str] | None = None) -> list[ComponentUse]:
+        """Audited components (exact versions) some stored advisory names, with the versions that have them.
+
+        With ``advisories`` (ids), only the components those advisories name.
+        """
+        with self._db.reading() as session:
+            return _dependencies.component_uses(session, advisories=advisories)
+
+    def store_advisories(
+        self, advisories: Iterable[StoredAdvisory], *, origin: str, actor: str
+    ) -> AdvisorySync:
+        """Add new advisories and replace older records of known ones; audited as one sync from ``origin``."""
+        with self._db.writing() as session:
+            return _dependencies.store_advisories(session, advisories, now=_now(), actor=actor, origin=origin)
+
+    def advisory_records(self, names: Collection[str] | None = None) -> dict[str, list[str]]:
+        """Package name -> compact records of the advisories in force for it (every package for None)."""
+        with self._db.reading() as session:
+            return _dependencies.advisory_records(session, names)
+
+    def advisory_count(self) -> int:
+        """How many advisories the database holds."""
+        with self._db.reading() as session:
+            return _dependencies.advisory_count(session)
+
+    def record_vulnerabilities(
+        self, found: Iterable[tuple[str, Vulnerability]], *, scope: Collection[str] | None, actor: str
+    ) -> VulnerabilityChanges:
+        """Record an audit's ``(ref, vulnerability)`` results over the advisories in ``scope`` (None: all).
+
+        New ones are kept and audited; ones on record in scope and no longer found are resolved.
+        """
+        with self._db.writing() as session:
+            return _dependencies.reconcile(session, found, scope=scope, now=_now(), actor=actor)
+
+    def claim_unnotified(self) -> list[AffectedVersion]:
+        """Open vulnerabilities found by audits that nobody was told about yet, now marked as told.
+
+        Whoever claims them tells people (the watch notifies); a second claim returns none of them.
+        """
+        with self._db.writing() as session:
+            return _dependencies.claim_unnotified(session, now=_now())
+
+    def vulnerabilities(self, ref: str, *, resolved: bool = False) -> list[AffectedVersion]:
+        """The vulnerabilities on record for the version ``ref`` names (with ``resolved``, past ones too)."""
+        parsed = parse_ref(ref)
+        with self._db.reading() as session:
+            row = _resolve(session, parsed)
+            return _dependencies.vulnerabilities(session, row.id, _ref(row), resolved=resolved)
+
+    # Upstream
+
+    def upstream_record(self, name: str) -> UpstreamRecord | None:
+        """What the watch last saw upstream of model ``name``; None before its first look."""
+        with self._db.reading() as session:
+            model = _model(session, model_name(name))
+            row = session.get(UpstreamRow, model.id)
+            return None if row is None else UpstreamRecord(name, row.source, row.state, row.checked)
+
+    def record_upstream(
+        self, name: str, *, source: str, state: Mapping[str, Any], changes: Sequence[str], actor: str
+    ) -> None:
+        """Keep what the watch saw upstream of ``name``; ``changes`` (one line each) are audited."""
+        with self._db.writing() as session:
+            model = _model(session, model_name(name))
+            now = _now()
+            row = session.get(UpstreamRow, model.id)
+            if row is None:
+                session.add(UpstreamRow(model_id=model.id, source=source, state=dict(state), checked=now))
+            else:
+                row.source, row.state, row.checked = source, dict(state), now
+            if changes:
+                payload = {"source": source, "revision": state.get("revision"), "changes": list(changes)}
+                _record(session, now, actor, "watch.upstream", name, payload)
+
     # Audit
 
     def audit(self) -> list[AuditEntry]:
@@ -531,6 +629,7 @@ def _info(session: Session, row: VersionRow) -> VersionInfo:
         approvals=tuple(
             Approval(role=a.role, actor=a.actor, at=a.at, comment=a.comment) for a in row.approvals
         ),
+        upstream=row.upstream,
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from modelsteward.core import Manifest, Verdict
+from modelsteward.core import Component, Manifest, Verdict, Vulnerability
 
 
 class RegistryError(Exception):
@@ -74,6 +74,9 @@ class VersionInfo:
     """Aliases that point at this version now."""
     tags: tuple[str, ...] = ()
     approvals: tuple[Approval, ...] = ()
+    upstream: str | None = None
+    """The source as the user gave it (``hf://org/name@main``), which the watch follows; None for a
+    local folder."""
 
     @property
     def ref(self) -> str:
@@ -196,3 +199,84 @@ class AuditReport:
     def ok(self) -> bool:
         """True when the chain is whole."""
         return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAdvisory:
+    """An advisory as the registry keeps it: enough to find it by package, and its compact record."""
+
+    id: str
+    modified: datetime
+    """OSV's ``modified`` (UTC): a sync replaces a stored record only with a newer one."""
+    withdrawn: bool
+    packages: tuple[str, ...]
+    """Canonical names of the packages it affects."""
+    record: str
+    """The compact advisory as JSON text; the registry stores it and never reads it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisorySync:
+    """What storing a batch of advisories changed."""
+
+    added: tuple[str, ...]
+    """Ids not stored before."""
+    updated: tuple[str, ...]
+    """Ids stored before with an older ``modified``."""
+    unchanged: int
+    """Records already stored at the same or a newer ``modified``."""
+    total: int
+    """Advisories stored after the sync."""
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        """Ids whose matches may differ now: the ones an incremental audit looks at."""
+        return (*self.added, *self.updated)
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentUse:
+    """An audited component (name, exact version, origin) and the versions that have it."""
+
+    component: Component
+    refs: tuple[str, ...]
+    """``NAME@NUMBER`` of every version with this component at this version."""
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedVersion:
+    """A registered version and one vulnerability of its components."""
+
+    ref: str
+    """``NAME@NUMBER``."""
+    vulnerability: Vulnerability
+    found: datetime
+    """When an audit first found it (UTC)."""
+    resolved: datetime | None = None
+    """When an audit stopped finding it; None while it holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerabilityChanges:
+    """What an audit changed in the registry's record of vulnerabilities."""
+
+    found: tuple[AffectedVersion, ...]
+    """Vulnerabilities not on record before: the ones to tell people about."""
+    resolved: tuple[AffectedVersion, ...]
+    """Vulnerabilities on record that the audit no longer finds."""
+    holding: int
+    """Vulnerabilities on record before that still hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamRecord:
+    """What the watch last saw upstream of a model."""
+
+    name: str
+    """The model."""
+    source: str
+    """The tracked source (``hf://org/name@main``)."""
+    state: Mapping[str, Any]
+    """Revision, licences, gating, ``new_version`` and files, as the source reported them."""
+    checked: datetime
+    """When (UTC)."""

@@ -1,18 +1,23 @@
-"""The admission as a CycloneDX 1.6 ML-BOM (JSON), built with cyclonedx-python-lib.
+"""CycloneDX 1.6 documents (JSON), built with cyclonedx-python-lib: an admission's ML-BOM, a version's SBOM.
 
-The BOM describes one ``machine-learning-model`` component (``metadata.component``): its hashes, licences,
-source, lineage and the gate's decision as properties, with every file of the snapshot as a nested
-``file`` component. The library has no model-card type yet, so the ``modelCard`` object is added to the
-serialised JSON; the tests validate the whole document against the 1.6 schema.
+The ML-BOM describes one ``machine-learning-model`` component (``metadata.component``): its hashes,
+licences, source, lineage and the gate's decision as properties, with every file of the snapshot as a
+nested ``file`` component. The library has no model-card type yet, so the ``modelCard`` object is added
+to the serialised JSON; the tests validate the whole document against the 1.6 schema.
+
+Both documents list the Python components the dependencies check found as ``library`` components the
+model depends on, and the advisories that affect them as ``vulnerabilities``.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from cyclonedx.exception.model import InvalidUriException
 from cyclonedx.model import (
@@ -25,13 +30,24 @@ from cyclonedx.model import (
 )
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType, Pedigree
+from cyclonedx.model.impact_analysis import ImpactAnalysisAffectedStatus
 from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+from cyclonedx.model.vulnerability import (
+    BomTarget,
+    BomTargetVersionRange,
+    VulnerabilityRating,
+    VulnerabilityReference,
+    VulnerabilitySeverity,
+    VulnerabilitySource,
+)
+from cyclonedx.model.vulnerability import Vulnerability as BomVulnerability
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.spdx import fixup_id
 from packageurl import PackageURL
 
 from modelsteward import __version__
-from modelsteward.core import Admission, FileEntry
+from modelsteward.core import Admission, FileEntry, Vulnerability
+from modelsteward.core import Component as Dependency
 from modelsteward.formats.model_card import CardError, parse_card
 
 PREFIX = "modelsteward:"
@@ -49,12 +65,15 @@ def render_mlbom(admission: Admission, upstream: str | None = None) -> str:
     """
     metadata = _card_metadata(upstream)
     model = _model(admission, metadata)
-    bom = Bom(serial_number=uuid.uuid5(_SERIAL_NAMESPACE, _identity(admission)))
-    bom.metadata.timestamp = admission.created
-    bom.metadata.component = model
-    bom.metadata.tools.components.add(
-        Component(type=ComponentType.APPLICATION, name="modelsteward", version=__version__)
-    )
+    bom = _bom(_identity(admission), admission.created, model)
+    dependencies = admission.assessment.get("dependencies")
+    if dependencies is not None:
+        _add_dependencies(
+            bom,
+            model,
+            [Dependency.from_json(item) for item in dependencies.data.get("components", ())],
+            [Vulnerability.from_json(item) for item in dependencies.data.get("vulnerabilities", ())],
+        )
     document = json.loads(JsonV1Dot6(bom).output_as_string())
     component = document["metadata"]["component"]
     manifest = admission.snapshot.manifest
@@ -67,6 +86,140 @@ def render_mlbom(admission: Admission, upstream: str | None = None) -> str:
     if card:
         component["modelCard"] = card
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_sbom(
+    name: str,
+    version: int,
+    components: Sequence[Dependency],
+    vulnerabilities: Sequence[Vulnerability],
+    *,
+    created: datetime,
+) -> str:
+    """The SBOM of registered version ``version`` of model ``name`` as indented JSON: the model version
+    (a ``machine-learning-model``, as in its ML-BOM, with the same ``bom-ref``) depends on each of
+    ``components``; ``vulnerabilities`` are the advisories that affect them."""
+    model = Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=name,
+        version=str(version),
+        bom_ref=f"{name}@{version}",
+    )
+    # The serial number derives from everything the document says, so the same inputs give the same document.
+    identity = [
+        "sbom",
+        name,
+        str(version),
+        created.isoformat(),
+        *(json.dumps(c.to_json(), sort_keys=True) for c in components),
+        *(json.dumps(v.to_json(), sort_keys=True) for v in vulnerabilities),
+    ]
+    bom = _bom("\n".join(identity), created, model)
+    _add_dependencies(bom, model, components, vulnerabilities)
+    return json.dumps(json.loads(JsonV1Dot6(bom).output_as_string()), indent=2, ensure_ascii=False) + "\n"
+
+
+def _bom(identity: str, created: datetime, subject: Component) -> Bom:
+    """A BOM about ``subject`` made by ModelSteward at ``created``, numbered after ``identity``."""
+    bom = Bom(serial_number=uuid.uuid5(_SERIAL_NAMESPACE, identity))
+    bom.metadata.timestamp = created
+    bom.metadata.component = subject
+    bom.metadata.tools.components.add(
+        Component(type=ComponentType.APPLICATION, name="modelsteward", version=__version__)
+    )
+    return bom
+
+
+def _add_dependencies(
+    bom: Bom, subject: Component, components: Sequence[Dependency], vulnerabilities: Sequence[Vulnerability]
+) -> None:
+    """Each component as a ``library`` that ``subject`` depends on; each advisory as a vulnerability that
+    affects the components it was matched to (a component only a vulnerability names is added too)."""
+    libraries: dict[str, Component] = {}
+    for dependency in (*components, *(v.component for v in vulnerabilities)):
+        reference = _dependency_reference(subject, dependency)
+        libraries.setdefault(reference, _library(dependency, reference))
+    if not libraries:
+        return
+    bom.components.update(libraries.values())
+    bom.register_dependency(subject, libraries.values())
+    by_advisory: dict[str, list[Vulnerability]] = {}
+    for vulnerability in vulnerabilities:
+        by_advisory.setdefault(vulnerability.advisory, []).append(vulnerability)
+    bom.vulnerabilities.update(_vulnerability(subject, matched) for matched in by_advisory.values())
+
+
+def _dependency_reference(subject: Component, dependency: Dependency) -> str:
+    """Unique per component: one distribution can be required, imported, installed and named by a config."""
+    reference = f"{subject.bom_ref.value}/{dependency.origin.value}/{dependency.purl}"
+    return f"{reference} {dependency.specifier}" if dependency.specifier else reference
+
+
+def _library(dependency: Dependency, reference: str) -> Component:
+    properties = [
+        Property(name=f"{PREFIX}origin", value=dependency.origin.value),
+        Property(name=f"{PREFIX}audited", value=str(dependency.audited).lower()),
+    ]
+    if dependency.specifier:
+        properties.append(Property(name=f"{PREFIX}specifier", value=dependency.specifier))
+    if dependency.evidence:
+        properties.append(Property(name=f"{PREFIX}evidence", value=dependency.evidence))
+    return Component(
+        type=ComponentType.LIBRARY,
+        name=dependency.name,
+        version=dependency.version,
+        purl=PackageURL.from_string(dependency.purl),
+        bom_ref=reference,
+        properties=properties,
+    )
+
+
+def _vulnerability(subject: Component, matched: Sequence[Vulnerability]) -> BomVulnerability:
+    """One advisory, affecting each component it was matched to at that component's version."""
+    first = matched[0]
+    severity = (
+        VulnerabilitySeverity.UNKNOWN
+        if first.severity is None
+        else VulnerabilitySeverity(first.severity.label)
+    )
+    recommendations = dict.fromkeys(_recommendation(v) for v in matched)
+    return BomVulnerability(
+        # Without a reference the library makes up a random one, and the document would differ each time.
+        bom_ref=f"{subject.bom_ref.value}/vulnerability/{first.advisory}",
+        id=first.advisory,
+        source=_osv(first.advisory),
+        references=[VulnerabilityReference(id=alias, source=_osv(alias)) for alias in first.aliases],
+        ratings=[VulnerabilityRating(source=_osv(first.advisory), severity=severity)],
+        description=first.summary or None,
+        recommendation=" ".join(recommendations),
+        affects=[
+            BomTarget(
+                ref=_dependency_reference(subject, v.component),
+                versions=[
+                    BomTargetVersionRange(
+                        version=v.component.version, status=ImpactAnalysisAffectedStatus.AFFECTED
+                    )
+                ]
+                if v.component.version
+                else [],
+            )
+            for v in matched
+        ],
+    )
+
+
+def _recommendation(vulnerability: Vulnerability) -> str:
+    name = vulnerability.component.name
+    if not vulnerability.fixed:
+        return f"No fixed version of {name} is published."
+    return f"Upgrade {name} to a fixed version: {', '.join(vulnerability.fixed)}."
+
+
+def _osv(advisory: str) -> VulnerabilitySource:
+    """The OSV database, where ModelSteward's advisories come from, at the advisory's page."""
+    return VulnerabilitySource(
+        name="OSV", url=XsUri(f"https://osv.dev/vulnerability/{quote(advisory, safe='')}")
+    )
 
 
 def _identity(admission: Admission) -> str:
