@@ -10,7 +10,18 @@ import argparse
 from collections.abc import Sequence
 
 from modelsteward import __version__
-from modelsteward.cli import admit, audit, evaluate, policy, registry, rules, scan, verify
+from modelsteward.cli import (
+    admit,
+    audit,
+    dependencies,
+    evaluate,
+    policy,
+    registry,
+    rules,
+    scan,
+    verify,
+    watch,
+)
 from modelsteward.cli._exit import EXIT_USAGE
 
 # argparse exits with this status on a usage error (and only then).
@@ -30,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.register(commands)
     policy.register(commands)
     registry.register(commands)
+    dependencies.register(commands)
+    watch.register(commands)
     audit.register(commands)
     rules.register(commands)
     return parser

@@ -1,0 +1,208 @@
+"""The watch end to end, against a local git repository and a local hub speaking the Hub's API.
+
+A model is admitted from upstream and aliased; upstream then moves. The watch admits the new
+revision as a candidate through the gate with a diff, reports the licence change, leaves the alias
+alone, and tells a local webhook and a local SMTP server. A real advisory synced after admission
+reaches the old version and is told once.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modelsteward.core import Verdict
+from modelsteward.gate import Outcome, admit
+from modelsteward.notify import load_config, notifiers_from
+from modelsteward.policy import default_policy
+from modelsteward.registry import Registry
+from modelsteward.settings import Settings
+from modelsteward.watch import WatchReport, sync_advisories, watch_once
+from tests.gate.test_admit import safetensors
+from tests.notify.servers import http_receiver, smtp_server
+from tests.sources.hub_server import hub_server
+from tests.sources.repos import GitRepo, git_env
+
+OSV = Path(__file__).resolve().parents[1] / "checks" / "dependencies" / "osv"
+TORCH_ADVISORY = "GHSA-53q9-r3pm-6pq6"
+
+
+def card(licence: str) -> bytes:
+    metadata = yaml.safe_dump({"license": licence})
+    return f"---\n{metadata}---\n# tiny\n\n## Intended uses\n\nTests.\n".encode()
+
+
+@dataclass(frozen=True)
+class Upstream:
+    repo: GitRepo
+    source: str
+    env: dict[str, str]
+
+
+@pytest.fixture(params=["git", "hf"])
+def upstream(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Upstream]:
+    repo = GitRepo.create(tmp_path / "upstream")
+    repo.git("config", "uploadpack.allowFilter", "true")
+    repo.commit(
+        "first",
+        {
+            "README.md": card("apache-2.0"),
+            "config.json": b'{"model_type": "tiny", "transformers_version": "4.30.0"}\n',
+            "model.safetensors": safetensors(b"\x01" * 64),
+            "requirements.txt": b"torch==2.5.1\nnumpy>=1.20\n",
+        },
+    )
+    env = git_env()
+    if request.param == "git":
+        yield Upstream(repo, f"{repo.path.as_uri()}@main", env)
+    else:
+        with hub_server({"org/tiny": repo.path}) as hub:
+            yield Upstream(repo, "hf://org/tiny@main", env | {"HF_ENDPOINT": hub.endpoint})
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url, jobs=2)
+
+
+def first_admission(upstream: Upstream, settings: Settings) -> Outcome:
+    return admit(
+        upstream.source,
+        name="tiny",
+        policy=default_policy(),
+        settings=settings,
+        actor="alice",
+        env=upstream.env,
+    )
+
+
+def watch(settings: Settings, upstream: Upstream, notify: Path | None = None) -> WatchReport:
+    notifiers = () if notify is None else notifiers_from(load_config(notify), upstream.env)
+    return watch_once(
+        settings=settings, policy=default_policy(), notifiers=notifiers, actor="watch", env=upstream.env
+    )
+
+
+def test_a_new_revision_becomes_a_candidate_with_its_diff(
+    upstream: Upstream, settings: Settings, tmp_path: Path
+) -> None:
+    first = admit(
+        upstream.source,
+        name="tiny",
+        policy=default_policy(),
+        settings=settings,
+        actor="alice",
+        env=upstream.env,
+    )
+    assert first.admission.decision.verdict is Verdict.APPROVE
+    with Registry.open(settings.database_url) as registry:
+        registry.set_alias("tiny", "production", 1, actor="alice")
+
+    quiet = watch(settings, upstream)
+    assert quiet.events == () and [m.revision for m in quiet.models] == [first.registered.revision]
+
+    head = upstream.repo.commit(
+        "new weights under a non-commercial licence",
+        {
+            "README.md": card("cc-by-nc-4.0"),
+            "model.safetensors": safetensors(b"\x02" * 64),
+            "tokenizer.json": b'{"version": "1.0"}\n',
+        },
+    )
+    with http_receiver() as receiver, smtp_server() as (port, mailbox):
+        notify = tmp_path / "notify.yaml"
+        notify.write_text(
+            f"notifiers:\n  - {{kind: webhook, url: '{receiver.url}'}}\n"
+            f"  - {{kind: email, host: 127.0.0.1, port: {port}, security: none, "
+            "sender: steward@example.invalid, to: [owners@example.invalid]}\n"
+        )
+        report = watch(settings, upstream, notify)
+
+    [model] = report.models
+    assert model.revision == head and model.candidate is not None and model.diff is not None
+    candidate = model.candidate
+    assert candidate.registered.ref == "tiny@2" and candidate.registered.revision == head
+    assert candidate.admission.decision.verdict is Verdict.REVIEW
+    assert any(r.rule == "license.review" for r in candidate.admission.decision.reasons)
+    diff = model.diff
+    assert (diff.files.a, diff.files.b) == ("tiny@1", "tiny@2")
+    assert diff.files.added == ("tokenizer.json",)
+    assert set(diff.files.changed) == {"README.md", "model.safetensors"}
+    assert diff.files.removed == ()
+    assert diff.files.licenses == (("apache-2.0",), ("cc-by-nc-4.0",))
+    assert diff.license_changed and diff.license_class[0] != diff.license_class[1]
+
+    kinds = [e.kind for e in report.events]
+    assert kinds == ["watch.license-changed", "watch.new-revision"]
+    # Both notifiers heard of both events, and no alias moved.
+    bodies = [json.loads(r.body) for r in receiver.requests]
+    assert [b["kind"] for b in bodies] == kinds
+    assert bodies[1]["subject"] == "tiny@2" and bodies[1]["facts"]["verdict"] == "review"
+    assert len(mailbox.messages) == 2 and "cc-by-nc-4.0" in str(mailbox.messages[0]["Subject"])
+    with Registry.open(settings.database_url) as registry:
+        assert registry.get("tiny@production").number == 1
+        assert registry.get("tiny@2").upstream == upstream.source
+        actions = [e.action for e in registry.audit()]
+    assert actions.count("watch.upstream") == 1 and actions.count("admit") == 2
+
+    again = watch(settings, upstream)
+    assert again.events == () and again.models[0].candidate is None
+
+
+def test_a_new_advisory_reaches_the_admitted_version_and_is_told_once(
+    upstream: Upstream, settings: Settings, tmp_path: Path
+) -> None:
+    admit(
+        upstream.source,
+        name="tiny",
+        policy=default_policy(),
+        settings=settings,
+        actor="alice",
+        env=upstream.env,
+    )
+    export = tmp_path / "export"
+    export.mkdir()
+    shutil.copy(OSV / f"{TORCH_ADVISORY}.json", export)
+    with Registry.open(settings.database_url) as registry:
+        synced = sync_advisories(registry, str(export), actor="alice", progress=lambda _m: None)
+        # The requirements pin torch 2.5.1: the version admitted before the advisory is affected.
+        assert [(a.ref, a.vulnerability.advisory) for a in synced.changes.found] == [
+            ("tiny@1", TORCH_ADVISORY)
+        ]
+    with http_receiver() as receiver:
+        notify = tmp_path / "notify.yaml"
+        notify.write_text(f"notifiers:\n  - {{kind: slack, url: '{receiver.url}'}}\n")
+        report = watch(settings, upstream, notify)
+        later = watch(settings, upstream, notify)
+    [event] = report.events
+    assert event.kind == "watch.vulnerability" and event.subject == "tiny@1"
+    assert "torch 2.5.1" in event.text and "fixed in 2.6.0" in event.text
+    assert [d.ok for d in report.deliveries] == [True]
+    payload = json.loads(receiver.requests[0].body)
+    assert "tiny@1" in payload["text"]
+    assert later.events == () and len(receiver.requests) == 1
+
+
+def test_an_upstream_that_cannot_be_read_is_reported_and_the_rest_go_on(
+    upstream: Upstream, settings: Settings, tmp_path: Path
+) -> None:
+    admit(
+        upstream.source,
+        name="tiny",
+        policy=default_policy(),
+        settings=settings,
+        actor="alice",
+        env=upstream.env,
+    )
+    upstream.repo.git("branch", "--move", "main", "renamed")
+    report = watch(settings, upstream)
+    [event] = report.events
+    assert event.kind == "watch.error" and event.subject == "tiny"
+    assert "main" in event.text
+    assert report.models[0].error is not None and report.models[0].candidate is None
