@@ -26,7 +26,7 @@ from modelsteward.settings import Settings
 from modelsteward.watch import WatchReport, sync_advisories, watch_once
 from tests.gate.test_admit import safetensors
 from tests.notify.servers import http_receiver, smtp_server
-from tests.sources.hub_server import hub_server
+from tests.sources.hub_server import Hub, hub_server
 from tests.sources.repos import GitRepo, git_env
 
 OSV = Path(__file__).resolve().parents[1] / "checks" / "dependencies" / "osv"
@@ -43,6 +43,8 @@ class Upstream:
     repo: GitRepo
     source: str
     env: dict[str, str]
+    hub: Hub | None = None
+    """The local hub serving the repository, for ``hf://``."""
 
 
 @pytest.fixture(params=["git", "hf"])
@@ -63,7 +65,7 @@ def upstream(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Upstrea
         yield Upstream(repo, f"{repo.path.as_uri()}@main", env)
     else:
         with hub_server({"org/tiny": repo.path}) as hub:
-            yield Upstream(repo, "hf://org/tiny@main", env | {"HF_ENDPOINT": hub.endpoint})
+            yield Upstream(repo, "hf://org/tiny@main", env | {"HF_ENDPOINT": hub.endpoint}, hub)
 
 
 @pytest.fixture
@@ -206,3 +208,22 @@ def test_an_upstream_that_cannot_be_read_is_reported_and_the_rest_go_on(
     assert event.kind == "watch.error" and event.subject == "tiny"
     assert "main" in event.text
     assert report.models[0].error is not None and report.models[0].candidate is None
+
+
+def test_gating_and_a_new_version_pointer_are_reported_once(upstream: Upstream, settings: Settings) -> None:
+    first_admission(upstream, settings)
+    assert watch(settings, upstream).events == ()
+    pointer = card("apache-2.0").replace(b"---\n#", b"new_version: org/tiny-v2\n---\n#", 1)
+    upstream.repo.commit("point to the successor", {"README.md": pointer})
+    if upstream.hub is not None:
+        upstream.hub.gated["org/tiny"] = "manual"
+    report = watch(settings, upstream)
+    kinds = [e.kind for e in report.events]
+    expected = ["watch.new-version-pointer", "watch.new-revision"]
+    if upstream.hub is not None:  # git has no gating
+        expected.insert(0, "watch.gating-changed")
+        gating = report.events[0]
+        assert gating.facts == {"before": "not gated", "after": "manual"}
+    assert kinds == expected
+    assert report.events[-2].facts == {"new_version": "org/tiny-v2"}
+    assert watch(settings, upstream).events == ()
