@@ -9,6 +9,7 @@ would) and a dozen pinned requirements, about 200 components per version.
 From one run it prints:
   full audit          every version's components matched against every advisory, results recorded
                       (``audit_registry``: what ``steward watch`` and ``steward audit-deps`` do)
+  full audit again    the same with everything already on record: the steady state of the watch
   incremental audit   after 100 new advisories are stored: only what they name is matched
                       (what ``steward advisories sync`` does after storing)
   per-version audit   the baseline: each version audited on its own, its components read and
@@ -94,10 +95,12 @@ def main() -> int:
             )
 
         full_s, found = _best(args.runs, empty, folder, full)
+        again_s, _ = _best(args.runs, audited, folder, full)
         incremental_s, new = _best(args.runs, audited, folder, incremental)
         baseline_s, base_found = _best(args.runs, empty, folder, _per_version)
 
     print(f"full audit          {full_s:7.3f} s  ({found} vulnerabilities recorded)")
+    print(f"full audit again    {again_s:7.3f} s  (nothing new: what every `steward watch` run does)")
     print(f"incremental sync    {incremental_s:7.3f} s  ({new} new after 100 advisories: read, store, audit)")
     print(f"per-version audit   {baseline_s:7.3f} s  ({base_found} vulnerabilities, baseline)")
     print(f"per-version / full: {baseline_s / full_s:.1f}x")
