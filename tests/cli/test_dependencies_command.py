@@ -61,6 +61,7 @@ def test_sync_then_audit_deps_names_the_advisory_and_the_fix(
     assert steward("audit-deps", pinned, "--fail-on", "critical").exit_code == 1
     assert steward("audit-deps", pinned, "--fail-on", "bogus").exit_code == 4
     assert steward("audit-deps").exit_code == 4
+    assert steward("audit-deps", "missing@1").exit_code == 2
 
 
 def test_sbom_lists_the_components_and_the_vulnerabilities_on_record(
@@ -76,7 +77,10 @@ def test_sbom_lists_the_components_and_the_vulnerabilities_on_record(
     purls = {c.get("purl") for c in bom["components"]}
     assert "pkg:pypi/torch@2.5.1" in purls
     assert [v["id"] for v in bom["vulnerabilities"]] == [TORCH_ADVISORY]
-    assert steward("sbom", "missing@1").exit_code == 1
+    missing = steward("sbom", "missing@1")
+    assert missing.exit_code == 2 and "no model named missing" in missing.stderr
+    unwritable = steward("sbom", pinned, "-o", str(tmp_path / "no" / "such" / "sbom.json"))
+    assert unwritable.exit_code == 2 and "cannot write" in unwritable.stderr
 
 
 def test_a_broken_record_is_named_and_the_rest_stored(steward: Steward, tmp_path: Path) -> None:
@@ -97,11 +101,14 @@ def test_watch_once_as_json_and_its_usage_errors(steward: Steward, pinned: str, 
     assert result.exit_code == 1, result
     report = json.loads(result.stdout)
     assert report["models"] == []
-    assert [(e["kind"], e["subject"]) for e in report["events"]] == [("watch.vulnerability", pinned)]
+    assert [(e["kind"], e["subject"]) for e in report["notifications"]] == [("watch.vulnerability", pinned)]
     assert steward("watch", "--json", "--quiet").exit_code == 0  # told once
 
     assert steward("watch", "--every", "soon").exit_code == 4
     assert steward("watch", "--evaluate", "no-equals").exit_code == 4
+    unknown = steward("watch", "--evaluate", "pinned=--data x.csv --label y")
+    assert unknown.exit_code == 4 and "--evaluate pinned: unrecognized arguments: --label y" in unknown.stderr
+    assert "usage:" not in unknown.stderr
     bad = tmp_path / "notify.yaml"
     bad.write_text("notifiers:\n  - {kind: pager}\n")
     refused = steward("watch", "--notify", str(bad))

@@ -186,3 +186,32 @@ def test_many_audit_entries_keep_one_valid_chain(registry: Registry) -> None:
     )
     report = registry.verify_audit()
     assert report.ok and report.entries == 60
+
+
+def test_a_finding_that_links_two_records_keeps_both_open(registry: Registry) -> None:
+    ref = _register(registry, "bert", b"w", TORCH)
+    apart = [(ref, _vulnerability(TORCH, "GHSA-aaaa")), (ref, _vulnerability(TORCH, "PYSEC-bbbb"))]
+    registry.record_vulnerabilities(apart, scope=None, actor="watch")
+    merged = [(ref, _vulnerability(TORCH, "GHSA-aaaa", "PYSEC-bbbb", "CVE-1"))]
+    changes = registry.record_vulnerabilities(merged, scope=None, actor="watch")
+    assert changes.found == () and changes.resolved == () and changes.holding == 2
+
+
+def test_an_issue_resolved_and_found_again_is_recorded_again(registry: Registry) -> None:
+    ref = _register(registry, "bert", b"w", TORCH)
+    issue = [(ref, _vulnerability(TORCH, "GHSA-1"))]
+    registry.record_vulnerabilities(issue, scope=None, actor="watch")
+    registry.record_vulnerabilities([], scope=None, actor="watch")
+    again = registry.record_vulnerabilities(issue, scope=None, actor="watch")
+    assert [a.vulnerability.advisory for a in again.found] == ["GHSA-1"]
+    assert len(registry.vulnerabilities(ref, resolved=True)) == 2
+
+
+def test_what_is_told_is_marked_and_the_rest_stays_to_tell(registry: Registry) -> None:
+    ref = _register(registry, "bert", b"w", TORCH, NUMPY)
+    found = [(ref, _vulnerability(TORCH, "GHSA-1")), (ref, _vulnerability(NUMPY, "GHSA-2"))]
+    registry.record_vulnerabilities(found, scope=None, actor="watch")
+    untold = registry.unnotified()
+    assert [a.vulnerability.advisory for a in untold] == ["GHSA-1", "GHSA-2"]
+    registry.mark_notified(untold[:1])
+    assert [a.vulnerability.advisory for a in registry.unnotified()] == ["GHSA-2"]

@@ -107,7 +107,7 @@ def test_a_new_revision_becomes_a_candidate_with_its_diff(
         registry.set_alias("tiny", "production", 1, actor="alice")
 
     quiet = watch(settings, upstream)
-    assert quiet.events == () and [m.revision for m in quiet.models] == [first.registered.revision]
+    assert quiet.notifications == () and [m.revision for m in quiet.models] == [first.registered.revision]
 
     head = upstream.repo.commit(
         "new weights under a non-commercial licence",
@@ -140,7 +140,7 @@ def test_a_new_revision_becomes_a_candidate_with_its_diff(
     assert diff.files.licenses == (("apache-2.0",), ("cc-by-nc-4.0",))
     assert diff.license_changed and diff.license_class[0] != diff.license_class[1]
 
-    kinds = [e.kind for e in report.events]
+    kinds = [e.kind for e in report.notifications]
     assert kinds == ["watch.license-changed", "watch.new-revision"]
     # Both notifiers heard of both events, and no alias moved.
     bodies = [json.loads(r.body) for r in receiver.requests]
@@ -154,7 +154,7 @@ def test_a_new_revision_becomes_a_candidate_with_its_diff(
     assert actions.count("watch.upstream") == 1 and actions.count("admit") == 2
 
     again = watch(settings, upstream)
-    assert again.events == () and again.models[0].candidate is None
+    assert again.notifications == () and again.models[0].candidate is None
 
 
 def test_a_new_advisory_reaches_the_admitted_version_and_is_told_once(
@@ -182,48 +182,103 @@ def test_a_new_advisory_reaches_the_admitted_version_and_is_told_once(
         notify.write_text(f"notifiers:\n  - {{kind: slack, url: '{receiver.url}'}}\n")
         report = watch(settings, upstream, notify)
         later = watch(settings, upstream, notify)
-    [event] = report.events
+    [event] = report.notifications
     assert event.kind == "watch.vulnerability" and event.subject == "tiny@1"
     assert "torch 2.5.1" in event.text and "fixed in 2.6.0" in event.text
     assert [d.ok for d in report.deliveries] == [True]
     payload = json.loads(receiver.requests[0].body)
     assert "tiny@1" in payload["text"]
-    assert later.events == () and len(receiver.requests) == 1
+    assert later.notifications == () and len(receiver.requests) == 1
 
 
 def test_an_upstream_that_cannot_be_read_is_reported_and_the_rest_go_on(
     upstream: Upstream, settings: Settings, tmp_path: Path
 ) -> None:
+    first_admission(upstream, settings)
+    other = GitRepo.create(tmp_path / "other")
+    other.commit("first", {"README.md": card("mit"), "config.json": b"{}"})
+    admit(f"{other.path.as_uri()}@main", name="other", policy=default_policy(), settings=settings, actor="a")
+    other.commit("second", {"config.json": b'{"layers": 2}'})
+    upstream.repo.git("branch", "--move", "main", "renamed")
+    report = watch(settings, upstream)
+    by_subject = {n.subject: n for n in report.notifications}
+    assert by_subject["tiny"].kind == "watch.error" and "main" in by_subject["tiny"].text
+    assert by_subject["other@2"].kind == "watch.new-revision"
+    tiny = next(m for m in report.models if m.name == "tiny")
+    assert tiny.error is not None and tiny.candidate is None
+
+
+def test_a_failed_delivery_is_tried_again_and_a_revert_or_an_archive_is_not_news(
+    upstream: Upstream, settings: Settings, tmp_path: Path
+) -> None:
+    first = first_admission(upstream, settings)
+    export = tmp_path / "export"
+    export.mkdir()
+    shutil.copy(OSV / f"{TORCH_ADVISORY}.json", export)
+    with Registry.open(settings.database_url) as registry:
+        sync_advisories(registry, str(export), actor="alice", progress=lambda _m: None)
+    closed = tmp_path / "closed.yaml"
+    closed.write_text("notifiers:\n  - {kind: webhook, url: 'http://127.0.0.1:9/hook'}\n")
+    failed = watch(settings, upstream, closed)
+    assert [d.ok for d in failed.deliveries] == [False]
+    retried = watch(settings, upstream)  # no notifier now: printing the report is the telling
+    assert [n.kind for n in retried.notifications] == ["watch.vulnerability"]
+    assert watch(settings, upstream).notifications == ()
+
+    upstream.repo.commit("try new weights", {"model.safetensors": safetensors(b"\x03" * 64)})
+    assert [n.kind for n in watch(settings, upstream).notifications] == [
+        "watch.new-revision",
+        "watch.vulnerability",  # the candidate pins torch 2.5.1 too: an unattended admission is told
+    ]
+    with Registry.open(settings.database_url) as registry:
+        registry.archive("tiny@2", actor="alice")
+    assert watch(settings, upstream).notifications == ()  # an archived candidate is not admitted again
+    upstream.repo.git("revert", "--no-edit", "HEAD")
+    [revert] = watch(settings, upstream).notifications
+    assert revert.kind == "watch.known-revision" and revert.subject == first.registered.ref
+    assert watch(settings, upstream).notifications == ()
+
+
+def test_the_first_look_reports_no_licence_change_for_a_spelling(
+    upstream: Upstream, settings: Settings
+) -> None:
+    upstream.repo.commit("spelt differently", {"README.md": card("Apache 2.0")})
+    first_admission(upstream, settings)
+    assert watch(settings, upstream).notifications == ()
+    upstream.repo.commit("spelt again", {"README.md": card("apache-2.0")})
+    report = watch(settings, upstream)
+    assert [n.kind for n in report.notifications] == ["watch.new-revision"]
+
+
+def test_a_commit_given_by_a_short_id_is_followed_as_pinned(upstream: Upstream, settings: Settings) -> None:
+    head = upstream.repo.git("rev-parse", "HEAD")
+    base = upstream.source.rpartition("@")[0]
     admit(
-        upstream.source,
+        f"{base}@{head[:9]}",
         name="tiny",
         policy=default_policy(),
         settings=settings,
-        actor="alice",
+        actor="a",
         env=upstream.env,
     )
-    upstream.repo.git("branch", "--move", "main", "renamed")
+    upstream.repo.commit("moves main, not the commit", {"config.json": b"{}"})
     report = watch(settings, upstream)
-    [event] = report.events
-    assert event.kind == "watch.error" and event.subject == "tiny"
-    assert "main" in event.text
-    assert report.models[0].error is not None and report.models[0].candidate is None
+    assert report.notifications == () and report.models[0].source == f"{base}@{head}"
 
 
 def test_gating_and_a_new_version_pointer_are_reported_once(upstream: Upstream, settings: Settings) -> None:
     first_admission(upstream, settings)
-    assert watch(settings, upstream).events == ()
+    assert watch(settings, upstream).notifications == ()
     pointer = card("apache-2.0").replace(b"---\n#", b"new_version: org/tiny-v2\n---\n#", 1)
     upstream.repo.commit("point to the successor", {"README.md": pointer})
     if upstream.hub is not None:
         upstream.hub.gated["org/tiny"] = "manual"
     report = watch(settings, upstream)
-    kinds = [e.kind for e in report.events]
-    expected = ["watch.new-version-pointer", "watch.new-revision"]
+    by_kind = {n.kind: n for n in report.notifications}
+    expected = {"watch.new-version-pointer", "watch.new-revision"}
     if upstream.hub is not None:  # git has no gating
-        expected.insert(0, "watch.gating-changed")
-        gating = report.events[0]
-        assert gating.facts == {"before": "not gated", "after": "manual"}
-    assert kinds == expected
-    assert report.events[-2].facts == {"new_version": "org/tiny-v2"}
-    assert watch(settings, upstream).events == ()
+        expected.add("watch.gating-changed")
+        assert by_kind["watch.gating-changed"].facts == {"before": "not gated", "after": "manual"}
+    assert set(by_kind) == expected and len(report.notifications) == len(expected)
+    assert by_kind["watch.new-version-pointer"].facts == {"new_version": "org/tiny-v2"}
+    assert watch(settings, upstream).notifications == ()

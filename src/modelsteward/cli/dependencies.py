@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelsteward.cli._actor import actor
-from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from modelsteward.cli._exit import EXIT_ERROR, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from modelsteward.cli._progress import clear, progress_line
 from modelsteward.core import Severity
 
@@ -27,7 +27,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="a registered version's components as a CycloneDX SBOM",
         description="Print (or write with -o) the CycloneDX 1.6 SBOM of REF (NAME, NAME@N or NAME@ALIAS): "
         "the requirements the model declares and the environment it runs in, with purls and the known "
-        "vulnerabilities on record.",
+        "vulnerabilities on record. Exit status: 0 written, 2 unknown REF or the file cannot be written.",
     )
     parser.add_argument("ref", metavar="REF")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the SBOM to FILE")
@@ -58,7 +58,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="known vulnerabilities of a version's dependencies",
         description="Audit every registered version against the advisory database, then list the "
         "vulnerable components of REF (or of every version with --all): the advisory, its severity and "
-        "the fixed versions. Exit status: 0 none at or above --fail-on, 1 some, 4 bad usage.",
+        "the fixed versions. Exit status: 0 none at or above --fail-on, 1 some, 2 not audited (no "
+        "advisory database, unknown REF), 4 bad usage.",
     )
     parser.add_argument("ref", metavar="REF", nargs="?")
     parser.add_argument("--all", action="store_true", help="every registered version")
@@ -93,14 +94,18 @@ def _sbom(args: argparse.Namespace) -> int:
             vulnerabilities = [item.vulnerability for item in registry.vulnerabilities(version.ref)]
     except RegistryError as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_FINDINGS
+        return EXIT_ERROR
     document = render_sbom(
         version.name, version.number, components, vulnerabilities, created=datetime.now(UTC)
     )
     if args.output is None:
         sys.stdout.write(document)
-    else:
+        return EXIT_OK
+    try:
         args.output.write_text(document, encoding="utf-8")
+    except OSError as error:
+        print(f"error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -157,7 +162,7 @@ def _audit_deps(args: argparse.Namespace) -> int:
     from modelsteward.watch import audit_registry  # noqa: PLC0415
 
     if (args.ref is None) == (not args.all):
-        print("error: give a REF or --all, not both", file=sys.stderr)
+        print("error: give either a REF or --all", file=sys.stderr)
         return EXIT_USAGE
     try:
         with Registry.open(Settings.from_env().database_url) as registry:
@@ -167,7 +172,7 @@ def _audit_deps(args: argparse.Namespace) -> int:
             stored = registry.advisory_count()
     except RegistryError as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_FINDINGS
+        return EXIT_ERROR
     if args.json:
         document = {"advisories": stored, "vulnerabilities": [_affected_json(item) for item in affected]}
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -178,7 +183,7 @@ def _audit_deps(args: argparse.Namespace) -> int:
     else:
         _print_affected("vulnerable", affected)
     if not stored:
-        return EXIT_INCOMPLETE
+        return EXIT_ERROR
     worst = max((_rated(item) for item in affected), default=None)
     return EXIT_FINDINGS if worst is not None and worst >= args.fail_on else EXIT_OK
 
@@ -213,7 +218,7 @@ def _print_affected(heading: str, items: Sequence[AffectedVersion]) -> None:
     from rich.table import Table  # noqa: PLC0415
 
     table = Table(title=f"{len(items)} {heading}", title_justify="left")
-    for column in ("version", "component", "advisory", "severity", "fixed in", "origin"):
+    for column in ("version", "component", "advisory", "severity", "fix", "origin"):
         table.add_column(column)
     for item in items:
         v = item.vulnerability
@@ -222,7 +227,7 @@ def _print_affected(heading: str, items: Sequence[AffectedVersion]) -> None:
             f"{v.component.name} {v.component.version}",
             "\n".join(v.ids),
             v.severity.label if v.severity is not None else "unrated",
-            ", ".join(v.fixed) or "no fix",
+            v.remedy,
             v.component.origin.value,
         )
     Console(soft_wrap=True).print(table)

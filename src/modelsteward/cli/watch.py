@@ -10,16 +10,18 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
-from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from modelsteward.cli._exit import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from modelsteward.cli._progress import clear, progress_line
 
 if TYPE_CHECKING:
     from modelsteward.gate import EvaluationRequest
     from modelsteward.notify import Notifier
+    from modelsteward.policy import Policy
+    from modelsteward.settings import Settings
     from modelsteward.watch import WatchReport
 
 _INTERVAL = re.compile(r"(\d+)([smhd])")
@@ -37,7 +39,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "revisions, licence and gating changes and a new_version pointer; admit each new revision as a "
         "candidate version through the gate (no alias moves); audit every version against the advisory "
         "database; notify. Runs once (for cron) unless --every is given. Exit status: 0 nothing new, "
-        "1 something was found, 4 bad usage.",
+        "1 something was found, 2 the registry could not be read, 4 bad usage.",
     )
     parser.add_argument("--every", type=_interval, metavar="INTERVAL", help="run every 30m, 6h, 1d, ...")
     parser.add_argument(
@@ -55,7 +57,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=[],
         metavar="NAME=OPTIONS",
         help="evaluate candidates of NAME with these admit options, e.g. "
-        "'org/clf=--data eval.csv --task classification --label y' (repeatable)",
+        "'org/clf=--data eval.csv --task classification --columns label=y' (repeatable)",
     )
     parser.add_argument("--actor", help="who is watching, for the audit log (default: the login name)")
     parser.add_argument("--json", action="store_true", help="print each run as one JSON line")
@@ -74,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     """Watch once, or every ``--every`` until interrupted; return 1 when the last run found something."""
     from modelsteward.notify import NotifyConfigError  # noqa: PLC0415
     from modelsteward.policy import PolicyError, default_policy, load_policy  # noqa: PLC0415
+    from modelsteward.registry import RegistryError  # noqa: PLC0415
     from modelsteward.settings import Settings  # noqa: PLC0415
 
     settings = Settings.from_env()
@@ -84,36 +87,46 @@ def run(args: argparse.Namespace) -> int:
     except (PolicyError, NotifyConfigError, _evaluation_options.OptionError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    while True:
-        report = _run_once(args, settings, policy, notifiers, evaluations)
-        if args.every is None:
-            return EXIT_FINDINGS if report.events else EXIT_OK
-        try:
+    status = EXIT_OK
+    try:
+        while True:
+            try:
+                report = _run_once(args, settings, policy, notifiers, evaluations)
+            except RegistryError as error:
+                # Under --every a database that is down now may be back at the next run.
+                print(f"error: {error}", file=sys.stderr)
+                status = EXIT_ERROR
+            else:
+                status = EXIT_FINDINGS if report.notifications else EXIT_OK
+            if args.every is None:
+                return status
             time.sleep(args.every)
-        except KeyboardInterrupt:
-            return EXIT_OK
+    except KeyboardInterrupt:
+        return status
 
 
 def _run_once(
     args: argparse.Namespace,
-    settings: Any,
-    policy: Any,
+    settings: Settings,
+    policy: Policy,
     notifiers: tuple[Notifier, ...],
     evaluations: dict[str, EvaluationRequest],
 ) -> WatchReport:
     from modelsteward.watch import watch_once  # noqa: PLC0415
 
     progress = progress_line(args.quiet)
-    report = watch_once(
-        settings=settings,
-        policy=policy,
-        notifiers=notifiers,
-        actor=actor(args.actor),
-        env=os.environ,
-        evaluations=evaluations,
-        progress=progress,
-    )
-    clear(progress)
+    try:
+        report = watch_once(
+            settings=settings,
+            policy=policy,
+            notifiers=notifiers,
+            actor=actor(args.actor),
+            env=os.environ,
+            evaluations=evaluations,
+            progress=progress,
+        )
+    finally:
+        clear(progress)
     if args.json:
         print(json.dumps(_report_json(report), ensure_ascii=False), flush=True)
     else:
@@ -131,21 +144,28 @@ def _notifiers(path: Path | None, home: Path) -> tuple[Notifier, ...]:
     return notifiers_from(load_config(path), os.environ)
 
 
+class _OptionsParser(argparse.ArgumentParser):
+    """The admit evaluation options, parsed from one ``--evaluate`` value: errors raise, never exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
 def _evaluations(entries: list[str]) -> dict[str, EvaluationRequest]:
     """``NAME=OPTIONS`` -> the evaluation those admit options describe."""
-    parser = argparse.ArgumentParser(
-        prog="steward watch --evaluate NAME=", add_help=False, exit_on_error=False
-    )
+    parser = _OptionsParser(prog="steward watch --evaluate NAME=", add_help=False)
     _evaluation_options.add(parser, data_required=True)
     found = {}
     for entry in entries:
         name, equals, options = entry.partition("=")
         if not equals or not name.strip():
-            raise ValueError(f"--evaluate {entry!r}: expected NAME=OPTIONS such as 'org/clf=--data eval.csv'")
+            raise ValueError(
+                f"--evaluate {entry!r}: expected NAME=OPTIONS such as 'org/clf=--data eval.csv ...'"
+            )
         try:
             parsed = parser.parse_args(shlex.split(options))
-        except (argparse.ArgumentError, SystemExit) as error:
-            raise ValueError(f"--evaluate {name}: {error}") from None
+        except ValueError as error:
+            raise ValueError(f"--evaluate {name.strip()}: {error}") from None
         found[name.strip()] = _evaluation_options.request(parsed)
     return found
 
@@ -166,16 +186,7 @@ def _report_json(report: WatchReport) -> dict[str, Any]:
             }
             for m in report.models
         ],
-        "events": [
-            {
-                "kind": e.kind,
-                "subject": e.subject,
-                "title": e.title,
-                "severity": None if e.severity is None else e.severity.label,
-                "facts": dict(e.facts),
-            }
-            for e in report.events
-        ],
+        "notifications": [note.to_json() for note in report.notifications],
         "deliveries": [{"notifier": d.notifier, "ok": d.ok, "error": d.error} for d in report.deliveries],
     }
 
@@ -183,12 +194,16 @@ def _report_json(report: WatchReport) -> dict[str, Any]:
 def _print_report(report: WatchReport) -> None:
     watched = len(report.models)
     print(f"{report.at:%Y-%m-%d %H:%M:%S} UTC: {watched} upstream sources checked")
-    for event in report.events:
-        print(f"- {event.title}")
-        for key, value in event.facts.items():
-            print(f"    {key}: {value}")
-    if not report.events:
+    for note in report.notifications:
+        print()
+        print(_printable(note.to_text()))
+    if not report.notifications:
         print("nothing new")
     for delivery in report.deliveries:
         if not delivery.ok:
             print(f"warning: notifier {delivery.notifier} failed: {delivery.error}", file=sys.stderr)
+
+
+def _printable(text: str) -> str:
+    # Upstream text reaches the terminal here: no control character of it is sent raw.
+    return "".join(c if c.isprintable() or c == "\n" else "?" for c in text)

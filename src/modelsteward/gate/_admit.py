@@ -39,7 +39,7 @@ from modelsteward.reports import cyclonedx, html, model_card, sarif
 from modelsteward.reports.admission_json import admission_to_json
 from modelsteward.runtime.sandbox import SandboxUnavailable
 from modelsteward.settings import Settings
-from modelsteward.sources import SourceError, open_source
+from modelsteward.sources import Fetched, SourceError, open_source
 from modelsteward.store import ArtifactStore, StoreError
 
 # The checks of the gate, in the order they run and are reported.
@@ -236,7 +236,17 @@ def _snapshot(
     snapshot = Snapshot(
         root=store.materialize(manifest), manifest=manifest, source=fetched.source, revision=fetched.revision
     )
-    return snapshot, origin.uri if origin.watchable else None
+    return snapshot, _tracked(origin.uri, fetched) if origin.watchable else None
+
+
+def _tracked(uri: str, fetched: Fetched) -> str:
+    """The source the watch follows: as given, or pinned in full when it names a commit by a prefix.
+
+    A commit never moves; followed by its short id, the watch could not tell it from a branch gone.
+    """
+    _, at, revision = uri.rpartition("@")
+    names_commit = at and len(revision) >= 7 and (fetched.revision or "").startswith(revision.lower())
+    return fetched.source if names_commit else uri
 
 
 def _documents(admission: Admission, store: ArtifactStore, settings: Settings) -> dict[str, str]:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from modelsteward.core import Component, Origin, Vulnerability
@@ -164,17 +164,18 @@ def advisory_records(session: Session, names: Collection[str] | None) -> dict[st
 
 def advisory_count(session: Session) -> int:
     """How many advisories are stored, withdrawn ones included."""
-    return len(session.scalars(select(AdvisoryRow.id)).all())
+    return session.scalar(select(func.count()).select_from(AdvisoryRow)) or 0
 
 
 def record_found(
     session: Session, version_id: int, vulnerabilities: Sequence[Vulnerability], *, now: datetime
 ) -> None:
-    """Keep what the gate found when admitting a new version, so no later audit reports it as news."""
-    # The admission reported them: nobody needs telling again.
+    """Keep what the gate found when admitting a new version, so no later audit finds it again.
+
+    It is not marked as told: an admission by the watch is unattended, so the watch tells it.
+    """
     rows = {
         (v.advisory, v.component.name, v.component.version): _row(version_id, v, now, v.to_json())
-        | {"notified": now}
         for v in vulnerabilities
     }
     if rows:
@@ -196,12 +197,7 @@ def reconcile(
     vulnerability is the same one as on record when the component matches and any id or alias is
     shared, so a record that gains an alias is not news.
     """
-    versions = {
-        f"{model}@{number}": vid
-        for vid, model, number in session.execute(
-            select(VersionRow.id, ModelRow.name, VersionRow.number).join(ModelRow)
-        )
-    }
+    versions = _version_ids(session)
     # (version, component, its version) -> (row id, every id of the issue) of what is on record
     on_record: dict[tuple[int, str, str], list[tuple[int, frozenset[str]]]] = defaultdict(list)
     in_scope: list[int] = []
@@ -221,9 +217,10 @@ def reconcile(
         ids = frozenset(vulnerability.ids)
         component = vulnerability.component
         key = (version_id, component.name, component.version or "")
-        same = next((row_id for row_id, known in on_record[key] if known & ids), None)
-        if same is not None:
-            matched.add(same)
+        # Every row on record of this issue holds: one finding may merge records kept apart before.
+        same = [row_id for row_id, known in on_record[key] if known & ids]
+        if same:
+            matched.update(same)
         elif not any(known & ids for known in pending[key]):
             # The same issue found twice in one audit (a pin and an install at one version) is one.
             pending[key].append(ids)
@@ -301,30 +298,43 @@ def _resolve_rows(
     return tuple(resolved)
 
 
-def claim_unnotified(session: Session, *, now: datetime) -> list[AffectedVersion]:
-    """Open vulnerabilities nobody was told about yet, marked told at ``now``, oldest first."""
+def unnotified(session: Session) -> list[AffectedVersion]:
+    """Open vulnerabilities nobody was told about yet, oldest first."""
     query = (
-        select(
-            VulnerabilityRow.id,
-            VulnerabilityRow.detail,
-            VulnerabilityRow.found,
-            ModelRow.name,
-            VersionRow.number,
-        )
+        select(VulnerabilityRow.detail, VulnerabilityRow.found, ModelRow.name, VersionRow.number)
         .join(VersionRow, VulnerabilityRow.version_id == VersionRow.id)
         .join(ModelRow, VersionRow.model_id == ModelRow.id)
         .where(VulnerabilityRow.resolved.is_(None), VulnerabilityRow.notified.is_(None))
         .order_by(VulnerabilityRow.id)
     )
-    rows = session.execute(query).all()
-    ids = [row[0] for row in rows]
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        session.execute(update(VulnerabilityRow).where(VulnerabilityRow.id.in_(chunk)).values(notified=now))
     return [
         AffectedVersion(f"{model}@{number}", Vulnerability.from_json(detail), found)
-        for _, detail, found, model, number in rows
+        for detail, found, model, number in session.execute(query)
     ]
+
+
+def mark_notified(session: Session, told: Sequence[AffectedVersion], *, now: datetime) -> None:
+    """Record that ``told`` (from :func:`unnotified`) reached someone."""
+    versions = _version_ids(session)
+    for item in told:
+        component = item.vulnerability.component
+        session.execute(
+            update(VulnerabilityRow)
+            .where(
+                VulnerabilityRow.version_id == versions[item.ref],
+                VulnerabilityRow.advisory_id == item.vulnerability.advisory,
+                VulnerabilityRow.component == component.name,
+                VulnerabilityRow.component_version == (component.version or ""),
+                VulnerabilityRow.notified.is_(None),
+            )
+            .values(notified=now)
+        )
+
+
+def _version_ids(session: Session) -> dict[str, int]:
+    """``NAME@NUMBER`` -> version id, for every version."""
+    query = select(VersionRow.id, ModelRow.name, VersionRow.number).join(ModelRow)
+    return {f"{model}@{number}": vid for vid, model, number in session.execute(query)}
 
 
 def vulnerabilities(session: Session, version_id: int, ref: str, *, resolved: bool) -> list[AffectedVersion]:

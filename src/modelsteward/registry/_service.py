@@ -439,13 +439,16 @@ class Registry:
         with self._db.writing() as session:
             return _dependencies.reconcile(session, found, scope=scope, now=_now(), actor=actor)
 
-    def claim_unnotified(self) -> list[AffectedVersion]:
-        """Open vulnerabilities found by audits that nobody was told about yet, now marked as told.
+    def unnotified(self) -> list[AffectedVersion]:
+        """Open vulnerabilities found by audits (or the gate) that nobody was told about yet."""
+        with self._db.reading() as session:
+            return _dependencies.unnotified(session)
 
-        Whoever claims them tells people (the watch notifies); a second claim returns none of them.
-        """
-        with self._db.writing() as session:
-            return _dependencies.claim_unnotified(session, now=_now())
+    def mark_notified(self, told: Sequence[AffectedVersion]) -> None:
+        """Record that the vulnerabilities ``told`` (from :meth:`unnotified`) reached someone."""
+        if told:
+            with self._db.writing() as session:
+                _dependencies.mark_notified(session, told, now=_now())
 
     def vulnerabilities(self, ref: str, *, resolved: bool = False) -> list[AffectedVersion]:
         """The vulnerabilities on record for the version ``ref`` names (with ``resolved``, past ones too)."""

@@ -7,12 +7,11 @@ export and audits what changed. See docs/watch.md.
 
 from modelsteward.watch._audit import Synced, SyncError, audit_registry, sync_advisories
 from modelsteward.watch._diff import CandidateDiff, Change, candidate_diff
-from modelsteward.watch._watch import Event, ModelWatch, WatchReport, watch_once
+from modelsteward.watch._watch import ModelWatch, WatchReport, watch_once
 
 __all__ = [
     "CandidateDiff",
     "Change",
-    "Event",
     "ModelWatch",
     "SyncError",
     "Synced",

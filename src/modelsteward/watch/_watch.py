@@ -4,55 +4,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from modelsteward.checks.license import load_table
 from modelsteward.core import Severity
 from modelsteward.core.progress import Progress
 from modelsteward.gate import AdmitError, EvaluationRequest, Outcome, admit
 from modelsteward.notify import Delivery, Notification, Notifier, deliver
 from modelsteward.policy import Policy
-from modelsteward.registry import (
-    AffectedVersion,
-    Registry,
-    VersionInfo,
-    VulnerabilityChanges,
-)
+from modelsteward.registry import AffectedVersion, Registry, RegistryError, VersionInfo, VulnerabilityChanges
 from modelsteward.settings import Settings
 from modelsteward.sources import SourceError, Upstream, open_source
 from modelsteward.watch._audit import audit_registry
 from modelsteward.watch._diff import CandidateDiff, candidate_diff
 
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One thing the watch found that someone should hear about."""
-
-    kind: str
-    """``watch.new-revision``, ``watch.license-changed``, ``watch.gating-changed``,
-    ``watch.new-version-pointer``, ``watch.vulnerability``, ``watch.vulnerability-resolved``,
-    ``watch.error``."""
-    subject: str
-    """The model (``org/bert``) or version (``org/bert@3``) it is about."""
-    title: str
-    text: str
-    severity: Severity | None = None
-    facts: Mapping[str, str] = field(default_factory=dict)
-
-    def notification(self, at: datetime) -> Notification:
-        """The event as the notifiers send it."""
-        return Notification(
-            kind=self.kind,
-            # Titles carry upstream text (licence names): whatever it holds, the title stays one line.
-            title=" ".join(self.title.split()),
-            text=self.text,
-            severity=self.severity,
-            subject=self.subject,
-            facts=self.facts,
-            link=None,
-            at=at,
-        )
+_COMMITS_SHOWN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +28,19 @@ class ModelWatch:
     """What the watch saw upstream of one model."""
 
     name: str
+    """The registered model."""
     source: str
-    """The tracked source."""
+    """The tracked source (``hf://org/name@main``)."""
     followed: str
-    """``NAME@NUMBER`` of the newest version admitted from that source."""
+    """``NAME@NUMBER`` of the newest live version admitted from that source."""
     revision: str | None = None
     """The commit the tracked ref points to now; None when the upstream could not be read."""
     candidate: Outcome | None = None
     """The admission of a new revision, if there was one."""
     diff: CandidateDiff | None = None
-    """The candidate against the version it would replace."""
+    """A new candidate against the version it would replace."""
     error: str | None = None
+    """Why the upstream could not be read, or a new revision not admitted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +48,15 @@ class WatchReport:
     """One run of the watch."""
 
     at: datetime
+    """When it started (UTC)."""
     models: tuple[ModelWatch, ...]
+    """Every model with an upstream, by name."""
     vulnerabilities: VulnerabilityChanges
-    events: tuple[Event, ...]
+    """What the full audit found and resolved."""
+    notifications: tuple[Notification, ...]
+    """Everything worth telling, in the order it was found."""
     deliveries: tuple[Delivery, ...]
+    """What became of each notification at each notifier that wanted it."""
 
 
 def watch_once(
@@ -98,12 +73,13 @@ def watch_once(
 
     A new revision is admitted through the gate under ``policy`` (evaluated on the data of
     ``evaluations[name]`` where given) and never takes an alias. What is found goes to the audit log
-    and to ``notifiers``; one model whose upstream cannot be read does not stop the others.
+    and to ``notifiers``; one model whose upstream cannot be read does not stop the others. A
+    vulnerability is told once: until a notifier that wanted it has taken it, later runs tell it again.
     """
     say = progress or (lambda _message: None)
     at = datetime.now(UTC)
     models: list[ModelWatch] = []
-    events: list[Event] = []
+    notes: list[Notification] = []
     with Registry.open(settings.database_url) as registry:
         for followed in _followed(registry):
             say(f"checking {followed.upstream} for {followed.name}")
@@ -115,17 +91,27 @@ def watch_once(
                 actor=actor,
                 env=env,
                 evaluation=(evaluations or {}).get(followed.name),
+                at=at,
                 say=say,
             )
             models.append(watched)
-            events += found
+            notes += found
         say("auditing every version against the advisories")
         changes = audit_registry(registry, actor=actor)
-        # What this audit found, and what a sync's audit found since the last run: each told once.
-        untold = registry.claim_unnotified()
-    events += _vulnerability_events(untold, changes.resolved)
-    deliveries = [d for event in events for d in deliver(event.notification(at), notifiers)]
-    return WatchReport(at, tuple(models), changes, tuple(events), tuple(deliveries))
+        # What this audit found, and what an audit after a sync found since: each told once.
+        untold = registry.unnotified()
+        telling = list(_vulnerability_notes(untold, changes.resolved, at))
+        notes += [note for note, _ in telling]
+        deliveries: list[Delivery] = []
+        told: list[AffectedVersion] = []
+        for note in notes:
+            delivered = deliver(note, notifiers)
+            deliveries += delivered
+            # Taken when some notifier took it, or none wanted it (nobody to tell, or filtered out).
+            if not delivered or any(d.ok for d in delivered):
+                told += next((items for n, items in telling if n is note), [])
+        registry.mark_notified(told)
+    return WatchReport(at, tuple(models), changes, tuple(notes), tuple(deliveries))
 
 
 def _followed(registry: Registry) -> Iterator[VersionInfo]:
@@ -149,21 +135,23 @@ def _watch_model(
     actor: str,
     env: Mapping[str, str],
     evaluation: EvaluationRequest | None,
+    at: datetime,
     say: Progress,
-) -> tuple[ModelWatch, list[Event]]:
-    source = followed.upstream or ""
-    name = followed.name
+) -> tuple[ModelWatch, list[Notification]]:
+    source, name = followed.upstream or "", followed.name
     try:
         upstream = open_source(source, env=env).upstream(since=followed.revision)
     except SourceError as error:
-        message = str(error)
-        event = Event("watch.error", name, f"{name}: the upstream cannot be read", message, Severity.MEDIUM)
-        return ModelWatch(name, source, followed.ref, error=message), [event]
+        note = _note(
+            "watch.error", name, f"{name}: the upstream cannot be read", str(error), at, Severity.MEDIUM
+        )
+        return ModelWatch(name, source, followed.ref, error=str(error)), [note]
     previous = registry.upstream_record(name)
-    before = previous.state if previous is not None else _state_of(followed)
-    events = list(_upstream_events(name, followed, before, upstream, first=previous is None))
+    seen = None if previous is None else previous.state
+    notes = list(_upstream_notes(name, source, seen, upstream, at))
     watched = ModelWatch(name, source, followed.ref, revision=upstream.revision)
-    if upstream.revision != followed.revision:
+    # A revision seen before (admitted, archived since, or already reported) is never admitted again.
+    if upstream.revision not in {followed.revision, None if seen is None else seen.get("revision")}:
         say(f"admitting {source} at {upstream.revision} as a candidate")
         try:
             outcome = admit(
@@ -175,38 +163,27 @@ def _watch_model(
                 evaluation=evaluation,
                 env=env,
             )
-        except AdmitError as error:
-            events.append(
-                Event(
-                    "watch.error",
-                    name,
-                    f"{name}: the new revision {upstream.revision[:12]} could not be admitted",
-                    str(error),
-                    Severity.MEDIUM,
-                )
-            )
-        else:
+            replaced = _replaced(registry, name, followed)
             diff = candidate_diff(
-                followed, outcome.registered, registry.diff(followed.ref, outcome.registered.ref)
+                replaced, outcome.registered, registry.diff(replaced.ref, outcome.registered.ref)
             )
+        except (AdmitError, RegistryError) as error:
+            title = f"{name}: the new revision {upstream.revision[:12]} could not be admitted"
+            notes.append(_note("watch.error", name, title, str(error), at, Severity.MEDIUM))
+            watched = ModelWatch(name, source, followed.ref, upstream.revision, error=str(error))
+        else:
             watched = ModelWatch(name, source, followed.ref, upstream.revision, outcome, diff)
-            events.append(_candidate_event(followed, outcome, diff, upstream))
-    changes = [event.title for event in events]
+            notes.append(_candidate_note(replaced, outcome, diff, upstream, at))
+    changes = [note.title for note in notes]
     registry.record_upstream(name, source=source, state=_state_json(upstream), changes=changes, actor=actor)
-    return watched, events
+    return watched, notes
 
 
-def _state_of(version: VersionInfo) -> dict[str, Any]:
-    """The upstream state a version's admission implies, for a model the watch has not looked at yet."""
-    licenses: list[str] = next(
-        (
-            c.get("data", {}).get("ids", [])
-            for c in version.record.get("checks", ())
-            if c.get("check") == "license"
-        ),
-        [],
-    )
-    return {"revision": version.revision, "licenses": [str(i).lower() for i in licenses]}
+def _replaced(registry: Registry, name: str, followed: VersionInfo) -> VersionInfo:
+    """The version a candidate would replace: the newest one an alias points to, else the one followed."""
+    summary = next(m for m in registry.list_models() if m.name == name)
+    aliased = max(summary.aliases.values(), default=None)
+    return followed if aliased is None else registry.get(f"{name}@{aliased}")
 
 
 def _state_json(upstream: Upstream) -> dict[str, Any]:
@@ -218,116 +195,163 @@ def _state_json(upstream: Upstream) -> dict[str, Any]:
     }
 
 
-def _upstream_events(
-    name: str, followed: VersionInfo, before: Mapping[str, Any], upstream: Upstream, *, first: bool
-) -> Iterator[Event]:
-    """Licence, gating and ``new_version`` changes against what was seen (or admitted) before."""
-    old_licenses = sorted(before.get("licenses", []))
-    if sorted(upstream.licenses) != old_licenses:
-        was = ", ".join(old_licenses) or "none"
-        now = ", ".join(upstream.licenses) or "none"
-        yield Event(
-            "watch.license-changed",
-            name,
-            f"{name}: upstream licence changed from {was} to {now}",
-            f"{followed.upstream} now declares {now} "
-            f"(was {was} when {followed.ref} was admitted or last watched).",
-            Severity.HIGH,
-            {"before": was, "after": now, "revision": upstream.revision},
-        )
-    if not first and before.get("gated") != upstream.gated:
-        was, now = before.get("gated") or "not gated", upstream.gated or "not gated"
-        yield Event(
-            "watch.gating-changed",
-            name,
-            f"{name}: upstream access changed from {was} to {now}",
-            f"{followed.upstream}: access is now {now} (was {was}).",
-            Severity.MEDIUM,
-            {"before": str(was), "after": str(now)},
-        )
-    if upstream.new_version and upstream.new_version != before.get("new_version"):
-        yield Event(
+def _licence_ids(names: Sequence[str]) -> list[str]:
+    """Licence names as the licence table identifies them, so spelling alone is never a change."""
+    table = load_table()
+    return sorted(
+        {entry.id if (entry := table.resolve(n)) is not None else n.strip().casefold() for n in names}
+    )
+
+
+def _upstream_notes(
+    name: str, source: str, seen: Mapping[str, Any] | None, upstream: Upstream, at: datetime
+) -> Iterator[Notification]:
+    """Licence, gating and ``new_version`` changes since the watch last looked.
+
+    The first look only records: the card it reads is the one the admission judged, or a newer
+    revision that is admitted (and judged) as a candidate.
+    """
+    if upstream.new_version and (seen is None or upstream.new_version != seen.get("new_version")):
+        yield _note(
             "watch.new-version-pointer",
             name,
             f"{name}: the publisher points to a newer model, {upstream.new_version}",
-            f"The model card of {followed.upstream} names {upstream.new_version} as its new version; "
-            "it is a different repository, so it is not admitted automatically.",
+            f"The model card of {source} names {upstream.new_version} as its new version; it is another "
+            "repository, so it is not admitted by the watch. Admit it to compare.",
+            at,
             Severity.LOW,
             {"new_version": upstream.new_version},
         )
+    if seen is None:
+        return
+    was, now = _licence_ids(seen.get("licenses", [])), _licence_ids(upstream.licenses)
+    if was != now:
+        before, after = ", ".join(was) or "none", ", ".join(now) or "none"
+        yield _note(
+            "watch.license-changed",
+            name,
+            f"{name}: upstream licence changed from {before} to {after}",
+            f"{source} now declares {after} (was {before} when last watched).",
+            at,
+            Severity.HIGH,
+            {"before": before, "after": after, "revision": upstream.revision},
+        )
+    if seen.get("gated") != upstream.gated:
+        before, after = seen.get("gated") or "not gated", upstream.gated or "not gated"
+        yield _note(
+            "watch.gating-changed",
+            name,
+            f"{name}: upstream access changed from {before} to {after}",
+            f"{source}: access is now {after} (was {before}).",
+            at,
+            Severity.MEDIUM,
+            {"before": str(before), "after": str(after)},
+        )
 
 
-def _candidate_event(
-    followed: VersionInfo, outcome: Outcome, diff: CandidateDiff, upstream: Upstream
-) -> Event:
+def _candidate_note(
+    replaced: VersionInfo, outcome: Outcome, diff: CandidateDiff, upstream: Upstream, at: datetime
+) -> Notification:
     candidate = outcome.registered
-    files = diff.files
     verdict = outcome.admission.decision.verdict.value
+    if not outcome.new:
+        # Upstream moved to files already registered (a revert): nothing new to judge.
+        return _note(
+            "watch.known-revision",
+            candidate.ref,
+            f"{candidate.ref}: upstream moved to files already registered as this version",
+            f"{upstream.source} moved to {upstream.revision}, whose files are those of {candidate.ref}.",
+            at,
+            Severity.LOW,
+            {"revision": upstream.revision, "verdict": candidate.verdict.value},
+        )
+    files = diff.files
     facts = {
-        "replaces": followed.ref,
+        "replaces": replaced.ref,
         "revision": upstream.revision,
         "verdict": verdict,
         "files": f"{len(files.added)} added, {len(files.removed)} removed, {len(files.changed)} changed",
     }
+    if upstream.diverged:
+        facts["history"] = f"rewritten: {replaced.revision} is no longer an ancestor (a force-push)"
+    elif upstream.commits:
+        titles = "; ".join(c.title for c in upstream.commits[:_COMMITS_SHOWN])
+        more = len(upstream.commits) - _COMMITS_SHOWN
+        facts["commits"] = f"{len(upstream.commits)}: {titles}" + (f"; and {more} more" if more > 0 else "")
     if diff.license_changed:
-        facts["licence"] = (
-            f"{', '.join(files.licenses[0]) or 'none'} -> {', '.join(files.licenses[1]) or 'none'}"
-        )
+        facts["licence"] = f"{_listed(files.licenses[0])} -> {_listed(files.licenses[1])}"
     if diff.obligations[0] != diff.obligations[1]:
-        facts["obligations"] = (
-            f"{', '.join(diff.obligations[0]) or 'none'} -> {', '.join(diff.obligations[1]) or 'none'}"
-        )
+        facts["obligations"] = f"{_listed(diff.obligations[0])} -> {_listed(diff.obligations[1])}"
     for change in diff.findings:
-        facts[f"findings {change.name}"] = f"{change.before:g} -> {change.after:g}"
+        facts[f"findings {change.name}"] = f"{_shown(change.before)} -> {_shown(change.after)}"
     for change in diff.metrics:
         facts[f"metric {change.name}"] = f"{_shown(change.before)} -> {_shown(change.after)}"
     severity = {"approve": Severity.INFO, "review": Severity.MEDIUM, "reject": Severity.HIGH}[verdict]
-    return Event(
+    return _note(
         "watch.new-revision",
         candidate.ref,
         f"{candidate.ref}: new upstream revision admitted as a candidate ({verdict})",
-        f"{followed.upstream} moved to {upstream.revision}; it was admitted as {candidate.ref}, which "
-        f"would replace {followed.ref}. No alias was moved.",
+        f"{upstream.source} moved to {upstream.revision}; it was admitted as {candidate.ref}, which would "
+        f"replace {replaced.ref}. No alias was moved.",
+        at,
         severity,
         facts,
     )
 
 
-def _vulnerability_events(
-    found: Sequence[AffectedVersion], resolved: Sequence[AffectedVersion]
-) -> Iterator[Event]:
-    """One event per version with newly found vulnerabilities, and one per version with resolved ones."""
+def _vulnerability_notes(
+    found: Sequence[AffectedVersion], resolved: Sequence[AffectedVersion], at: datetime
+) -> Iterator[tuple[Notification, list[AffectedVersion]]]:
+    """One notification per version with vulnerabilities to tell, and one per version with resolved ones."""
     for kind, affected in (("watch.vulnerability", found), ("watch.vulnerability-resolved", resolved)):
         by_ref: dict[str, list[AffectedVersion]] = defaultdict(list)
         for item in affected:
             by_ref[item.ref].append(item)
         for ref, items in by_ref.items():
-            worst = max((i.vulnerability.severity for i in items if i.vulnerability.severity), default=None)
-            lines = [_line(i) for i in items]
+            count = f"{len(items)} known vulnerabilit{'ies' if len(items) > 1 else 'y'}"
             if kind == "watch.vulnerability":
-                title = f"{ref}: {len(items)} new known vulnerabilities in its dependencies"
+                title = f"{ref}: {count} in its dependencies"
+                severity = max(
+                    (i.vulnerability.severity for i in items if i.vulnerability.severity), default=None
+                )
             else:
-                title = f"{ref}: {len(items)} vulnerabilities no longer apply"
-            facts = {i.vulnerability.advisory: _line(i) for i in items}
-            yield Event(
-                kind,
-                ref,
-                title,
-                "\n".join(lines),
-                worst if kind == "watch.vulnerability" else Severity.INFO,
-                facts,
-            )
+                title = f"{ref}: {count} no longer apply"
+                severity = Severity.INFO
+            facts = {
+                f"{i.vulnerability.advisory} {i.vulnerability.component.name}": i.vulnerability.line()
+                for i in items
+            }
+            text = "\n".join(i.vulnerability.line() for i in items)
+            yield _note(kind, ref, title, text, at, severity, facts), items
 
 
-def _line(item: AffectedVersion) -> str:
-    v = item.vulnerability
-    severity = v.severity.label if v.severity is not None else "unrated"
-    fixed = f"fixed in {', '.join(v.fixed)}" if v.fixed else "no fix published"
-    return f"{v.component.name} {v.component.version}: {' / '.join(v.ids)} ({severity}), {fixed}"
+def _note(
+    kind: str,
+    subject: str,
+    title: str,
+    text: str,
+    at: datetime,
+    severity: Severity | None,
+    facts: Mapping[str, str] | None = None,
+) -> Notification:
+    # Titles carry upstream text (licence names, model names): whatever it holds, a title is one line.
+    return Notification(
+        kind=kind,
+        title=" ".join(title.split()),
+        text=text,
+        subject=subject,
+        at=at,
+        severity=severity,
+        facts=facts or {},
+    )
+
+
+def _listed(items: Sequence[str]) -> str:
+    return ", ".join(items) or "none"
 
 
 def _shown(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-__all__ = ["Event", "ModelWatch", "WatchReport", "watch_once"]
+__all__ = ["ModelWatch", "WatchReport", "watch_once"]

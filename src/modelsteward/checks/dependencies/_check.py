@@ -54,9 +54,6 @@ def run(snapshot: Snapshot, context: CheckContext) -> CheckResult:
 
 def _finding(vulnerability: Vulnerability) -> Finding:
     component = vulnerability.component
-    fixed = (
-        f"fixed in {', '.join(vulnerability.fixed)}" if vulnerability.fixed else "no fixed version published"
-    )
     rated = "" if vulnerability.severity is not None else " (the advisory gives no severity)"
     aliases = f" ({', '.join(vulnerability.aliases)})" if vulnerability.aliases else ""
     return Finding(
@@ -64,7 +61,7 @@ def _finding(vulnerability: Vulnerability) -> Finding:
         severity=vulnerability.severity or UNRATED,
         message=(
             f"{component.name} {component.version} is affected by {vulnerability.advisory}{aliases}{rated}: "
-            f"{vulnerability.summary}; {fixed}"
+            f"{vulnerability.summary}; {vulnerability.remedy}"
         ),
         path=_where(component),
         evidence=" ".join(vulnerability.ids),
