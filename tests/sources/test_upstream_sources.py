@@ -128,6 +128,27 @@ def test_a_new_version_pointer_is_seen(watched: Watched) -> None:
     assert watched.look().new_version == "org/model-v2"
 
 
+def test_declared_and_commit_text_is_made_printable_and_bounded(watched: Watched) -> None:
+    first = watched.repo.git("rev-parse", "HEAD")
+    metadata = {
+        "license": ["MIT\x1b]0;owned\x07\x1b[2J", "x" * 300],
+        "license_link": "LICENSE\x9b31m\u202e",
+        "new_version": "org/next\nInjected: yes\x7f",
+    }
+    watched.repo.commit(
+        "relicensed\x1b[2J\x07\n\nline one\nbell\x07 " + "y" * 3000, {"README.md": card(**metadata)}
+    )
+
+    upstream = watched.look(since=first)
+
+    assert upstream.licenses == ("mit?]0;owned??[2j", "x" * 200 + "...")
+    assert (upstream.license_link, upstream.new_version) == ("LICENSE?31m?", "org/next?Injected: yes?")
+    (commit,) = upstream.commits
+    assert commit.title == "relicensed?[2J?"
+    assert commit.message.startswith("line one\nbell? yyy") and commit.message.endswith("y...")
+    assert len(commit.message) == 2003
+
+
 @pytest.mark.parametrize(
     ("key", "value"), [("license", 42), ("license", ["mit", None]), ("new_version", ["org/a", "org/b"])]
 )

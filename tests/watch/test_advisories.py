@@ -152,3 +152,17 @@ def test_an_unreadable_export_stores_nothing(registry: Registry, tmp_path: Path)
     assert registry.advisory_count() == 1
     with pytest.raises(SyncError, match="no-such"):
         sync_advisories(registry, str(tmp_path / "no-such.zip"), actor="watch", progress=_quiet)
+
+
+def test_a_token_in_the_sync_url_is_kept_out_of_the_audit_log(registry: Registry, tmp_path: Path) -> None:
+    with pytest.raises(SyncError) as raised:
+        sync_advisories(registry, "http://127.0.0.1:9/all.zip?token=S3CRET", actor="watch", progress=_quiet)
+    assert "S3CRET" not in str(raised.value)
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(OSV / "PYSEC-2025-41.json", "PYSEC-2025-41.json")
+    shown: list[str] = []
+    sync_advisories(registry, f"{archive.as_uri()}?token=S3CRET", actor="watch", progress=shown.append)
+    [entry] = [e for e in registry.audit() if e.action == "advisories.sync"]
+    assert entry.payload["from"] == archive.as_uri()
+    assert not any("S3CRET" in line for line in shown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from modelsteward._text import printable
 from modelsteward.core.progress import Progress
 
 
@@ -14,8 +15,7 @@ def progress_line(quiet: bool, prefix: str = "") -> Progress | None:
 
     def show(message: str) -> None:
         # Messages name files and models: no control character of theirs reaches the terminal.
-        printable = "".join(c if c.isprintable() else "?" for c in message)
-        sys.stderr.write(f"\x1b[2K\r{prefix}{printable}"[:200])
+        sys.stderr.write(f"\x1b[2K\r{prefix}{printable(message, 200)}"[:200])
         sys.stderr.flush()
 
     return show

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from modelsteward._text import printable
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from modelsteward.core import Manifest
@@ -310,7 +311,7 @@ def cells(*values: object) -> list[Text]:
     """Table cells shown as they are: names come from models, so no markup or control character acts."""
     from rich.text import Text  # noqa: PLC0415
 
-    return [Text("".join(c if c.isprintable() else "?" for c in str(value))) for value in values]
+    return [Text(printable(str(value), len(str(value)))) for value in values]
 
 
 def print_table(table: Table) -> int:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from modelsteward._text import printable
 from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 
 
@@ -54,14 +55,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         for kind, paths in differences.items():
             for path in paths:
-                print(f"{kind}: {_printable(path)}")
+                # File names come from the folder being checked: no control character reaches the terminal.
+                print(f"{kind}: {printable(path, len(path))}")
         if not result.signature:
             print("signature: the enterprise signature over the registered manifest does not verify")
         state = "unchanged" if result.ok else "DIFFERS"
         print(f"{version.name}@{version.number}: {result.path} {state} ({len(version.manifest.files)} files)")
     return EXIT_OK if result.ok else EXIT_FINDINGS
-
-
-def _printable(path: str) -> str:
-    # File names come from the folder being checked: no control character reaches the terminal.
-    return "".join(c if c.isprintable() else "?" for c in path)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from modelsteward._text import printable
 from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
@@ -196,14 +197,11 @@ def _print_report(report: WatchReport) -> None:
     print(f"{report.at:%Y-%m-%d %H:%M:%S} UTC: {watched} upstream sources checked")
     for note in report.notifications:
         print()
-        print(_printable(note.to_text()))
+        # Upstream text reaches the terminal here: no control character of it is sent raw.
+        text = note.to_text()
+        print(printable(text, len(text), keep="\n"))
     if not report.notifications:
         print("nothing new")
     for delivery in report.deliveries:
         if not delivery.ok:
             print(f"warning: notifier {delivery.notifier} failed: {delivery.error}", file=sys.stderr)
-
-
-def _printable(text: str) -> str:
-    # Upstream text reaches the terminal here: no control character of it is sent raw.
-    return "".join(c if c.isprintable() or c == "\n" else "?" for c in text)

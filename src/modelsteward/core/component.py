@@ -10,6 +10,11 @@ from typing import Any
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
+MAX_NAME = 200
+"""The most characters a component's name may have: as many as the registry stores."""
+MAX_VERSION = 100
+"""The most characters a component's version may have: as many as the registry stores."""
+
 
 class Origin(enum.StrEnum):
     """Where a component was found; it decides whether the component has a version to audit."""
@@ -40,6 +45,10 @@ class Component:
     distribution's install location for the environment."""
 
     def __post_init__(self) -> None:
+        # The last line of defence: readers turn a longer declaration into a problem (see length_problem).
+        problem = length_problem(self.name, self.version)
+        if problem is not None:
+            raise ValueError(f"component {problem}")
         if canonicalize_name(self.name) != self.name:
             canonical = canonicalize_name(self.name)
             raise ValueError(f"component name {self.name!r} is not canonical; use {canonical!r}")
@@ -79,6 +88,19 @@ class Component:
             specifier=value.get("specifier", ""),
             evidence=value.get("evidence", ""),
         )
+
+
+def length_problem(name: str, version: str | None) -> str | None:
+    """Why a component named ``name`` at ``version`` cannot be recorded, or None when it can: its name
+    over :data:`MAX_NAME` characters or its version over :data:`MAX_VERSION`.
+
+    Worded to follow "its" or "component": ``name has 250 characters, more than the 200 recorded``.
+    """
+    if len(name) > MAX_NAME:
+        return f"name has {len(name)} characters, more than the {MAX_NAME} recorded"
+    if version is not None and len(version) > MAX_VERSION:
+        return f"version has {len(version)} characters, more than the {MAX_VERSION} recorded"
+    return None
 
 
 @functools.lru_cache(maxsize=8192)

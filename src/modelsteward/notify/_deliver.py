@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from modelsteward._urls import shown_url
 from modelsteward.notify._config import (
     ConfigIssue,
     EmailConfig,
@@ -19,7 +20,7 @@ from modelsteward.notify._http import HttpTarget, Retry
 from modelsteward.notify._message import Notification
 from modelsteward.notify._notifier import Filter, Notifier, NotifyError
 from modelsteward.notify._slack import SlackNotifier
-from modelsteward.notify._urls import shown_url, url_problem
+from modelsteward.notify._urls import url_problem
 from modelsteward.notify._webhook import WebhookNotifier
 
 

@@ -11,8 +11,8 @@ from urllib.error import HTTPError, URLError
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from modelsteward import __version__
+from modelsteward._urls import shown_url
 from modelsteward.notify._notifier import NotifyError
-from modelsteward.notify._urls import shown_url
 
 USER_AGENT = f"modelsteward/{__version__}"
 _KEPT_BODY = 64 * 1024

@@ -36,7 +36,7 @@ class Notification:
     at: datetime
     """When it happened; must carry a time zone."""
     severity: Severity | None = None
-    """How much it matters, when that is known (an advisory has one, a new revision has none)."""
+    """How much it matters, when the sender knows; notifiers with a ``min_severity`` drop those without."""
     facts: Mapping[str, str] = field(default_factory=dict)
     """Name -> value pairs shown as a table, in this order (the package, the advisory id, ...)."""
     link: str | None = None

@@ -1,12 +1,13 @@
-"""The URLs notifiers post to: which are acceptable, and how they are shown.
+"""The URLs notifiers post to: which are acceptable.
 
 A Slack incoming-webhook URL is a bearer secret (its path is the token), and a webhook URL may
-carry one too, so no message ever shows more of a URL than its scheme, host and port.
+carry one too, so no message ever shows more of a URL than its scheme, host and port
+(:func:`modelsteward._urls.shown_url` without its path).
 """
 
 from __future__ import annotations
 
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 
 def url_problem(url: str) -> str | None:
@@ -28,15 +29,3 @@ def url_problem(url: str) -> str | None:
     if parts.username is not None or parts.password is not None:
         return "must not hold a user name or password; a signing secret goes in secret_env"
     return None
-
-
-def shown_url(url: str) -> str:
-    """``url`` as messages may show it: ``scheme://host[:port]/…``, never its path or query."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{_netloc(parts)}/…"
-
-
-def _netloc(parts: SplitResult) -> str:
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    return host if parts.port is None else f"{host}:{parts.port}"

@@ -22,6 +22,7 @@ from modelsteward.sources._source import (
     Upstream,
     card_declarations,
     since_commit,
+    upstream_commit,
     vanished,
 )
 
@@ -228,9 +229,7 @@ class GitSource:
 
 def _commit(record: str) -> Commit:
     oid, author, date, title, message = record.split("\n", 4)
-    return Commit(
-        id=oid, title=title, message=message.strip(), authors=(author,), date=datetime.fromisoformat(date)
-    )
+    return upstream_commit(oid, title, message.strip(), (author,), datetime.fromisoformat(date))
 
 
 def parse(uri: str, env: Mapping[str, str]) -> GitSource | None:

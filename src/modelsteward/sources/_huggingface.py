@@ -32,6 +32,7 @@ from modelsteward.sources._source import (
     Upstream,
     card_declarations,
     since_commit,
+    upstream_commit,
     vanished,
 )
 
@@ -183,13 +184,7 @@ class HuggingFaceSource:
 
 
 def _commit(info: GitCommitInfo) -> Commit:
-    return Commit(
-        id=info.commit_id,
-        title=info.title,
-        message=info.message,
-        authors=tuple(info.authors),
-        date=info.created_at,
-    )
+    return upstream_commit(info.commit_id, info.title, info.message, info.authors, info.created_at)
 
 
 def parse(uri: str, env: Mapping[str, str]) -> HuggingFaceSource | None:

@@ -1,19 +1,30 @@
-"""What a source is, what fetching one gives, and what it holds upstream now."""
+"""What a source is, what fetching one gives, and what it holds upstream now.
+
+What an upstream says (card declarations, commit titles, messages and authors) reaches terminals,
+notifications and the registry, so it is made printable and bounded as it is read
+(:func:`modelsteward._text.printable`).
+"""
 
 from __future__ import annotations
 
 import re
 import reprlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from modelsteward._text import printable
+
 FULL_COMMIT = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 """A full commit id (SHA-1 or SHA-256): a revision that names one commit and never moves."""
 _NAMES_SHOWN = 10
 """How many branches and tags a message lists before it says how many more there are."""
+TEXT_CHARS = 200
+"""The most characters kept of a card's declared value, a commit's title or an author's name."""
+MESSAGE_CHARS = 2000
+"""The most characters kept of a commit's message."""
 
 
 class SourceError(Exception):
@@ -41,11 +52,12 @@ class Commit:
     id: str
     """The full commit id."""
     title: str
-    """The first line of its message."""
+    """The first line of its message, printable, at most :data:`TEXT_CHARS` characters."""
     message: str
-    """The rest of its message; empty when there is none."""
+    """The rest of its message, printable but for line breaks, at most :data:`MESSAGE_CHARS`
+    characters; empty when there is none."""
     authors: tuple[str, ...]
-    """Author names (git) or user names (the Hub)."""
+    """Author names (git) or user names (the Hub), printable, at most :data:`TEXT_CHARS` characters each."""
     date: datetime
     """When it was committed, with its time zone."""
 
@@ -62,13 +74,15 @@ class Upstream:
     """True when the source names a commit rather than a branch or tag: its files and card never change."""
     licenses: tuple[str, ...]
     """Licence ids the card's ``license`` declares, lower-case, in its order; ``other`` is replaced by
-    ``license_name`` when the card gives one, as the licence check reads it. Empty without a card."""
+    ``license_name`` when the card gives one, as the licence check reads it. Empty without a card.
+    Like every declared value, printable and at most :data:`TEXT_CHARS` characters each."""
     license_link: str | None
-    """The card's ``license_link`` (a URL or a file of the repository), as written."""
+    """The card's ``license_link`` (a URL or a file of the repository), as written but made printable."""
     gated: str | None
     """``auto`` or ``manual`` when the Hub gates access to the files; None when not gated (always for git)."""
     new_version: str | None
-    """The card's ``new_version``: the repository the publisher points to as this model's successor."""
+    """The card's ``new_version``: the repository the publisher points to as this model's successor
+    (printable)."""
     files: Mapping[str, str]
     """Every file of the revision: path -> content id (the Git LFS SHA-256 on the Hub where the file is
     stored with LFS, else the git blob id), so changed files show without reading them."""
@@ -138,6 +152,17 @@ def card_declarations(metadata: CardMetadata, where: str) -> tuple[tuple[str, ..
     return licenses, _text(metadata, "license_link", where), _text(metadata, "new_version", where)
 
 
+def upstream_commit(oid: str, title: str, message: str, authors: Iterable[str], date: datetime) -> Commit:
+    """A :class:`Commit` as an upstream tells it, its text made printable and bounded."""
+    return Commit(
+        id=oid,
+        title=printable(title, TEXT_CHARS),
+        message=printable(message, MESSAGE_CHARS, keep="\n"),
+        authors=tuple(printable(author, TEXT_CHARS) for author in authors),
+        date=date,
+    )
+
+
 def vanished(uri: str, revision: str, branches: Sequence[str], tags: Sequence[str]) -> SourceError:
     """The error for a tracked branch or tag that the repository no longer has, naming those it has."""
     return SourceError(
@@ -154,7 +179,7 @@ def _ids(metadata: CardMetadata, key: str, where: str) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(item, str) and item.strip() for item in items):
         raise SourceError(f"{where}: `{key}` must be a licence id or a list of them (got {_brief(value)})")
-    return tuple(item.strip().lower() for item in items)
+    return tuple(printable(item.strip().lower(), TEXT_CHARS) for item in items)
 
 
 def _text(metadata: CardMetadata, key: str, where: str) -> str | None:
@@ -163,7 +188,7 @@ def _text(metadata: CardMetadata, key: str, where: str) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise SourceError(f"{where}: `{key}` must be text (got {_brief(value)})")
-    return value.strip()
+    return printable(value.strip(), TEXT_CHARS)
 
 
 def _brief(value: object) -> str:

@@ -13,6 +13,7 @@ from modelsteward.checks.dependencies import (
     FeedError,
     parse_osv,
     read_feed,
+    shown_location,
 )
 from modelsteward.core.progress import Progress
 from modelsteward.registry import AdvisorySync, Registry, StoredAdvisory, VulnerabilityChanges
@@ -74,13 +75,15 @@ def sync_advisories(
                 continue
             yield _stored(advisory)
 
-    progress(f"reading {location}")
+    # A URL may carry a token: only its shown form is printed or kept in the audit log.
+    shown = shown_location(location)
+    progress(f"reading {shown}")
     try:
         # Read whole before storing: the registry's write lock is not held through a download.
         advisories = list(stored())
     except FeedError as error:
         raise SyncError(str(error)) from None
-    sync = registry.store_advisories(advisories, origin=location, actor=actor)
+    sync = registry.store_advisories(advisories, origin=shown, actor=actor)
     progress(f"auditing the registry against {len(sync.changed)} new and updated advisories")
     changes = audit_registry(registry, scope=sync.changed, actor=actor) if sync.changed else _NOTHING
     return Synced(sync, changes, skipped, tuple(invalid))

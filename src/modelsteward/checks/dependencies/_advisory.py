@@ -6,10 +6,16 @@ PyPI entries are kept. ECOSYSTEM and SEMVER ranges are ordered by PEP 440; GIT r
 and are left out. Each range becomes a few :class:`Interval` values once, when the record is read,
 so that matching a version never walks events again.
 
-An event whose version is not PEP 440 cannot be ordered. It never narrows what is reported: an
-``introduced`` one counts from the first version, and a ``fixed``, ``last_affected`` or ``limit``
-one is dropped, leaving its range open. A listed version that is not PEP 440 matches only the same
-string.
+An event whose version is not PEP 440, or is longer than a component's version may be
+(:data:`~modelsteward.core.component.MAX_VERSION` characters), cannot be ordered. It never narrows
+what is reported: an ``introduced`` one counts from the first version, and a ``fixed``,
+``last_affected`` or ``limit`` one is dropped, leaving its range open. A listed version that is not
+PEP 440 matches only the same string; one too long for any component to have is dropped.
+
+Ids and names are stored in bounded columns: a record whose id has more than :data:`MAX_ID`
+characters, or that names a PyPI package longer than a component's name may be, is an
+:class:`AdvisoryError`; an alias over :data:`MAX_ID` is dropped, since it only joins records of one
+issue and no real one comes near it.
 
 Databases copy each other (a PYSEC record aliases the GHSA record of the same CVE): ``merge_aliases``
 reports such records once.
@@ -30,9 +36,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from modelsteward.core import Component, Severity, Vulnerability
+from modelsteward.core.component import MAX_NAME, MAX_VERSION
 
 ECOSYSTEM = "PyPI"
 """The OSV ecosystem whose entries are kept."""
+MAX_ID = 100
+"""The most characters an advisory's id or alias may have: as many as the registry stores."""
 
 _ORDERED_RANGES = frozenset({"ECOSYSTEM", "SEMVER"})
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
@@ -76,7 +85,9 @@ def _ordered(text: str) -> Version:
 
 
 def _version(text: str) -> Version | None:
-    """``text`` as a PEP 440 version, or None when it is not one."""
+    """``text`` as a PEP 440 version, or None when it is not one or is too long for a component's."""
+    if len(text) > MAX_VERSION:
+        return None
     try:
         return _ordered(text)
     except InvalidVersion:
@@ -137,7 +148,8 @@ class Affected:
     """The ECOSYSTEM and SEMVER ranges of every entry for the package, as runs of versions."""
     versions: tuple[str, ...] = ()
     """Versions the record lists as affected, as written, less those the intervals already hold
-    (OSV exports list every version of a range again; keeping them would only slow loading)."""
+    (OSV exports list every version of a range again; keeping them would only slow loading) and those
+    longer than any component's version."""
     fixed: tuple[str, ...] = ()
     """Versions whose ``fixed`` events end a range, lowest first."""
 
@@ -162,7 +174,7 @@ class Advisory:
     modified: datetime
     """When the record last changed (aware); OSV requires it."""
     aliases: tuple[str, ...] = ()
-    """Other ids of the same issue (``CVE-…``, ``GHSA-…``)."""
+    """Other ids of the same issue (``CVE-…``, ``GHSA-…``); none longer than :data:`MAX_ID`."""
     summary: str = ""
     """The record's summary, or the first line of its details when it has none."""
     severity: Severity | None = None
@@ -297,6 +309,10 @@ def _shown(value: object) -> str:
     return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"
 
 
+def _too_long(text: str, limit: int) -> str:
+    return f"{len(text)} characters, more than the {limit} recorded ({text[:40]!r}…)"
+
+
 def parse_osv(record: Mapping[str, Any], *, where: str = "") -> Advisory:
     """The advisory an OSV record states, with its PyPI entries only.
 
@@ -309,6 +325,10 @@ def parse_osv(record: Mapping[str, Any], *, where: str = "") -> Advisory:
     ident = record.get("id")
     if not isinstance(ident, str) or not ident.strip():
         raise AdvisoryError(where or "record", "id", f"expected the record's id, got {_shown(ident)}")
+    if len(ident) > MAX_ID:
+        raise AdvisoryError(
+            where or "record", "id", f"{_too_long(ident, MAX_ID)}; no advisory database writes ids that long"
+        )
     fields = _Fields(f"{where} ({ident})" if where else ident)
     modified = fields.time(record, "modified")
     if modified is None:
@@ -317,7 +337,11 @@ def parse_osv(record: Mapping[str, Any], *, where: str = "") -> Advisory:
         )
     published = fields.time(record, "published")
     withdrawn = fields.time(record, "withdrawn")
-    aliases = [alias for alias in fields.texts(record, "aliases", "aliases") if alias != ident]
+    aliases = [
+        alias
+        for alias in fields.texts(record, "aliases", "aliases")
+        if alias != ident and len(alias) <= MAX_ID
+    ]
     summary = fields.optional_text(record, "summary").strip()
     if not summary:
         details = fields.optional_text(record, "details")
@@ -364,6 +388,8 @@ def _pypi_entries(
         if ecosystem != ECOSYSTEM:
             continue
         key = canonicalize_name(name)
+        if len(key) > MAX_NAME:
+            fields.fail(f"{field}.package.name", f"{_too_long(key, MAX_NAME)}; no PyPI name is that long")
         for j, span in enumerate(fields.items(entry, "ranges", f"{field}.ranges")):
             found, fixes = _range(
                 fields.mapping(span, f"{field}.ranges[{j}]"), f"{field}.ranges[{j}]", fields
@@ -375,7 +401,11 @@ def _pypi_entries(
     entries = []
     for package_name, versions in listed.items():
         runs = tuple(sorted(dict.fromkeys(intervals.get(package_name, ())), key=_interval_order))
-        loose = (v for v in dict.fromkeys(versions) if not any(_version(v) in run for run in runs))
+        loose = (
+            v
+            for v in dict.fromkeys(versions)
+            if len(v) <= MAX_VERSION and not any(_version(v) in run for run in runs)
+        )
         fixed_in = by_version(fixed.get(package_name, ()))
         entries.append(Affected(name=package_name, intervals=runs, versions=tuple(loose), fixed=fixed_in))
     return tuple(entries), vectors

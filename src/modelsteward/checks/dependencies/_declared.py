@@ -28,8 +28,10 @@ from modelsteward.checks.dependencies._requirements import (
     Skip,
     parse_requirements_file,
     requirement_component,
+    shorten,
 )
 from modelsteward.core import Component, FileEntry, Origin, Snapshot
+from modelsteward.core.component import length_problem
 
 TEXT_LIMIT = 1 << 20
 """Bytes of a requirements file, ``pyproject.toml``, ``setup.cfg`` or ``setup.py``: far above any real one."""
@@ -278,7 +280,7 @@ def _strings(path: str, lines: list[str], where: str, requirements: Any) -> Iter
         try:
             yield requirement_component(requirement, _evidence(path, lines, requirement))
         except ValueError as error:
-            yield Problem(path, where, f"`{requirement}` is {error}")
+            yield Problem(path, where, f"`{shorten(requirement)}` is {error}")
 
 
 def _evidence(path: str, lines: list[str], text: str) -> str:
@@ -306,6 +308,11 @@ def _poetry(path: str, lines: list[str], name: Any, constraint: Any) -> Componen
     try:
         version = str(Version(text.removeprefix("==")))
     except InvalidVersion:
+        version = None
+    problem = length_problem(canonical, version)
+    if problem is not None:
+        return Problem(path, where, f"`{shorten(str(name))}` is too long to record: its {problem}")
+    if version is None:
         specifier = "" if text == "*" else text
         return Component(canonical, Origin.REQUIREMENT, specifier=specifier, evidence=evidence)
     return Component(canonical, Origin.REQUIREMENT, version=version, evidence=evidence)
@@ -374,7 +381,7 @@ def _literal_strings(path: str, where: str, node: ast.expr | None) -> Iterator[C
         try:
             yield requirement_component(text, f"{path}:{number}")
         except ValueError as error:
-            yield Problem(path, f"line {number}", f"`{text}` is {error}")
+            yield Problem(path, f"line {number}", f"`{shorten(text)}` is {error}")
 
 
 def _extras(
@@ -486,7 +493,12 @@ def _versioned(path: str, key: str, distribution: str, value: Any) -> Component 
     try:
         Version(value if isinstance(value, str) else "")
     except InvalidVersion:
-        return Problem(path, f"`{key}`", f"{value!r} is not a version (like `4.41.2`); not listed")
+        return Problem(
+            path, f"`{key}`", f"{shorten(repr(value))} is not a version (like `4.41.2`); not listed"
+        )
+    problem = length_problem(distribution, value.strip())
+    if problem is not None:
+        return Problem(path, f"`{key}`", f"too long to record: its {problem}; not listed")
     return Component(distribution, Origin.CONFIG, version=value.strip(), evidence=path)
 
 

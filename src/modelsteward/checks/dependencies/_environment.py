@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from packaging.utils import InvalidName, canonicalize_name
 
 from modelsteward.core import Component, Origin
+from modelsteward.core.component import length_problem
 
 
 def environment_components(
@@ -18,17 +19,20 @@ def environment_components(
     ``distributions`` defaults to those of the running interpreter, the one the sandboxed worker runs.
     A name installed twice counts once, as the first on the path, the copy ``import`` would load;
     a distribution whose metadata lacks a valid name or a version is skipped, since pip and import
-    ignore it as well.
+    ignore it as well, and so is one whose name or version is too long to record (no real one is).
     """
-    found: dict[str, Component] = {}
+    found: dict[str, Component | None] = {}
     for distribution in importlib.metadata.distributions() if distributions is None else distributions:
         name, version = _name(distribution), _version(distribution)
         if name is None or version is None or name in found:
             continue
-        found[name] = Component(
-            name=name, origin=Origin.ENVIRONMENT, version=version, evidence=_location(distribution)
+        # One too long to record is left out, yet still shadows the copies after it, as for import.
+        found[name] = (
+            None
+            if length_problem(name, version) is not None
+            else Component(name, Origin.ENVIRONMENT, version, evidence=_location(distribution))
         )
-    return tuple(found[name] for name in sorted(found))
+    return tuple(component for name in sorted(found) if (component := found[name]) is not None)
 
 
 def _name(distribution: importlib.metadata.Distribution) -> str | None:

@@ -5,6 +5,9 @@ PyPA advisory database is a folder of YAML records. Files are picked by extensio
 ``.yaml``, ``.yml``) outside hidden folders; a document that is not an object with an ``id`` (a
 workflow file, a JSON schema) is not a record and is passed over. A record that cannot be decoded
 stops the read with a :class:`FeedError` naming it: a half-read export would look complete.
+
+An address may carry a secret (``?token=…``, ``user:password@``), so messages and the names of
+records never show more of it than :func:`shown_location` does.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from typing import Any, NoReturn
 
 import yaml
 
+from modelsteward._text import printable
+from modelsteward._urls import shown_url
+
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
 """The largest export downloaded; OSV's all-ecosystem zip is well under it."""
 MAX_RECORD_BYTES = 32 * 1024**2
@@ -34,6 +40,7 @@ _TIMEOUT_S = 60
 _CHUNK = 1024**2
 _KINDS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 _EXAMPLE = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
+_REASON_CHARS = 200  # of what a server says, shown in a message
 
 Record = tuple[str, Mapping[str, Any]]
 
@@ -62,23 +69,71 @@ def read_feed(
     ``env`` names (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``; None reads the process environment).
     ``where`` names the record's file, or its member and archive (``GHSA-….json in all.zip``).
     """
-    scheme = urllib.parse.urlsplit(location).scheme.lower()
+    shown = shown_location(location)
+    scheme = _scheme(location)
     if scheme in {"http", "https"}:
-        yield from _read_download(location, os.environ if env is None else env, max_bytes)
+        _check_url(location, shown)
+        yield from _read_download(location, shown, os.environ if env is None else env, max_bytes)
     elif scheme == "file":
-        yield from _read_path(_file_path(location), location)
-    elif len(scheme) > 1:  # one letter is a Windows drive, not a scheme
+        yield from _read_path(_file_path(location, shown), shown)
+    elif scheme:
         raise FeedError(
-            f"{location}: cannot read {scheme}:// addresses; give a folder, a zip, or an http(s) or file URL"
+            f"{shown}: cannot read {scheme}:// addresses; give a folder, a zip, or an http(s) or file URL"
         )
     else:
         yield from _read_path(Path(location), location)
 
 
-def _file_path(url: str) -> Path:
-    parts = urllib.parse.urlsplit(url)
-    if parts.netloc not in {"", "localhost"}:
-        raise FeedError(f"{url}: a file URL names a local path (file:///…), not host {parts.netloc!r}")
+def shown_location(location: str) -> str:
+    """``location`` as messages and logs may show it: a URL without its user name, password, query
+    and fragment (any of which may be a secret); a path as given."""
+    return shown_url(location, path=True) if _scheme(location) else location
+
+
+def _scheme(location: str) -> str:
+    """The URL scheme of ``location``, lower case; empty for a path."""
+    scheme, colon, _ = location.partition(":")
+    # One letter is a Windows drive, not a scheme; a path may hold a colon further on.
+    if not colon or len(scheme) < 2 or not scheme.isascii() or not scheme[0].isalpha():
+        return ""
+    return scheme.lower() if all(c.isalnum() or c in "+-." for c in scheme) else ""
+
+
+def _check_url(url: str, shown: str) -> None:
+    """Refuse an http(s) URL that urllib would fail on with an error quoting it, secrets and all."""
+    if not (url.isascii() and url.isprintable()) or " " in url:
+        raise FeedError(
+            f"{shown}: the address holds spaces, control characters or characters outside ASCII; "
+            "percent-encode them"
+        )
+    parts = _split(url, shown)
+    if parts.username is not None or parts.password is not None:
+        raise FeedError(
+            f"{shown}: a user name or password in the address is not sent; put a token in the query "
+            "instead, or download the export and give its path"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise FeedError(f"{shown}: the port is not a number from 0 to 65535") from None
+    if not parts.hostname:
+        raise FeedError(f"{shown}: the address names no host; give one such as {_EXAMPLE}")
+
+
+def _split(url: str, shown: str) -> urllib.parse.SplitResult:
+    try:
+        return urllib.parse.urlsplit(url)
+    except ValueError:  # its message may quote the host, password and all
+        raise FeedError(
+            f"{shown}: not a valid URL; check its host (an IPv6 address is written in [ ])"
+        ) from None
+
+
+def _file_path(url: str, shown: str) -> Path:
+    parts = _split(url, shown)
+    host = parts.netloc.rpartition("@")[2]
+    if host not in {"", "localhost"}:
+        raise FeedError(f"{shown}: a file URL names a local path (file:///…), not host {host!r}")
     return Path(urllib.request.url2pathname(parts.path))
 
 
@@ -193,17 +248,17 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def _read_download(url: str, env: Mapping[str, str], max_bytes: int) -> Iterator[Record]:
+def _read_download(url: str, shown: str, env: Mapping[str, str], max_bytes: int) -> Iterator[Record]:
     with tempfile.TemporaryDirectory(prefix="steward-feed-") as folder:
         path = Path(folder, "export.zip")
-        _download(url, path, env, max_bytes)
+        _download(url, shown, path, env, max_bytes)
         if not zipfile.is_zipfile(path):
-            raise FeedError(f"{url} did not return a zip file; an OSV export is a zip such as {_EXAMPLE}")
-        yield from _read_zip(path, url)
+            raise FeedError(f"{shown} did not return a zip file; an OSV export is a zip such as {_EXAMPLE}")
+        yield from _read_zip(path, shown)
 
 
-def _download(url: str, path: Path, env: Mapping[str, str], max_bytes: int) -> None:
-    too_large = f"{url}: the export is larger than the {max_bytes}-byte limit; is this the right address?"
+def _download(url: str, shown: str, path: Path, env: Mapping[str, str], max_bytes: int) -> None:
+    too_large = f"{shown}: the export is larger than the {max_bytes}-byte limit; is this the right address?"
     request = urllib.request.Request(url, headers={"User-Agent": "modelsteward"})  # noqa: S310 (scheme checked)
     try:
         with _opener(url, env).open(request, timeout=_TIMEOUT_S) as response, path.open("wb") as out:
@@ -218,17 +273,17 @@ def _download(url: str, path: Path, env: Mapping[str, str], max_bytes: int) -> N
                 out.write(chunk)
     except urllib.error.HTTPError as error:
         raise FeedError(
-            f"{url}: the server answered HTTP {error.code} {error.reason}; check the address and that the "
-            "export is published there"
+            f"{shown}: the server answered HTTP {error.code} {printable(str(error.reason), _REASON_CHARS)}; "
+            "check the address and that the export is published there"
         ) from None
     except urllib.error.URLError as error:
         raise FeedError(
-            f"{url}: cannot connect ({error.reason}); check the address, the network and the proxy "
+            f"{shown}: cannot connect ({error.reason}); check the address, the network and the proxy "
             "(HTTPS_PROXY, NO_PROXY)"
         ) from None
     except (OSError, http.client.HTTPException) as error:
         raise FeedError(
-            f"{url}: the download failed ({error}); try again, or download the zip and give its path"
+            f"{shown}: the download failed ({error}); try again, or download the zip and give its path"
         ) from None
 
 

@@ -23,6 +23,7 @@ from packaging.utils import (
 )
 
 from modelsteward.core import Component, Origin
+from modelsteward.core.component import length_problem
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _INCLUDE = frozenset({"-r", "--requirement"})
@@ -62,11 +63,19 @@ def requirement_component(text: str, evidence: str) -> Component:
         raise ValueError(f"not a requirement ({_first_line(error)}); {_FORM}") from None
     name = canonicalize_name(requirement.name)
     if requirement.url:
-        return Component(name, Origin.REQUIREMENT, specifier=f"@ {requirement.url}", evidence=evidence)
+        return _component(name, None, evidence, specifier=f"@ {requirement.url}")
     specifiers = list(requirement.specifier)
     if len(specifiers) == 1 and specifiers[0].operator in {"==", "==="} and "*" not in specifiers[0].version:
-        return Component(name, Origin.REQUIREMENT, version=specifiers[0].version, evidence=evidence)
-    return Component(name, Origin.REQUIREMENT, specifier=str(requirement.specifier), evidence=evidence)
+        return _component(name, specifiers[0].version, evidence)
+    return _component(name, None, evidence, specifier=str(requirement.specifier))
+
+
+def _component(name: str, version: str | None, evidence: str, *, specifier: str = "") -> Component:
+    """A requirement component; ValueError, worded to follow "is", when it is too long to record."""
+    problem = length_problem(name, version)
+    if problem is not None:
+        raise ValueError(f"too long to record: its {problem}")
+    return Component(name, Origin.REQUIREMENT, version=version, specifier=specifier, evidence=evidence)
 
 
 def parse_requirements_file(text: str, path: str) -> Iterator[Component | Include | Skip]:
@@ -136,7 +145,7 @@ def _requirement_line(text: str, number: int, evidence: str) -> Component | Skip
     try:
         return requirement_component(text, evidence)
     except ValueError as error:
-        return Skip(number, f"`{_shorten(text)}` is {error}")
+        return Skip(number, f"`{shorten(text)}` is {error}")
 
 
 def _is_location(text: str) -> bool:
@@ -156,13 +165,13 @@ def _location(text: str, number: int, evidence: str) -> Component | Skip | None:
     filename = urlsplit(url).path.rpartition("/")[2]
     try:
         name, version, *_ = parse_wheel_filename(filename)
-        return Component(canonicalize_name(name), Origin.REQUIREMENT, version=str(version), evidence=evidence)
+        return _located(text, number, canonicalize_name(name), str(version), evidence)
     except InvalidWheelFilename:
         pass
     try:
         name, sdist_version = parse_sdist_filename(filename)
         version_text = None if sdist_version is None else str(sdist_version)
-        return Component(canonicalize_name(name), Origin.REQUIREMENT, version=version_text, evidence=evidence)
+        return _located(text, number, canonicalize_name(name), version_text, evidence)
     except InvalidSdistFilename:
         pass
     egg = _EGG.search(text)
@@ -170,17 +179,28 @@ def _location(text: str, number: int, evidence: str) -> Component | Skip | None:
         try:
             name = canonicalize_name(egg.group(1).partition("[")[0], validate=True)
         except InvalidName:
-            return Skip(number, f"`#egg={egg.group(1)}` is not a distribution name")
-        return Component(name, Origin.REQUIREMENT, specifier=f"@ {text}", evidence=evidence)
+            return Skip(number, f"`#egg={shorten(egg.group(1))}` is not a distribution name")
+        return _located(text, number, name, None, evidence, specifier=f"@ {text}")
     if "://" in text:
         right = "add `#egg=NAME` or write `NAME @ URL`"
-        return Skip(number, f"`{_shorten(text)}` names no distribution; {right}")
+        return Skip(number, f"`{shorten(text)}` names no distribution; {right}")
     return None
+
+
+def _located(
+    text: str, number: int, name: str, version: str | None, evidence: str, *, specifier: str = ""
+) -> Component | Skip:
+    """The component a URL or path names, or why it cannot be recorded."""
+    try:
+        return _component(name, version, evidence, specifier=specifier)
+    except ValueError as error:
+        return Skip(number, f"`{shorten(text)}` is {error}")
 
 
 def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _shorten(text: str, limit: int = 120) -> str:
+def shorten(text: str, limit: int = 120) -> str:
+    """``text`` as a message quotes it: cut to ``limit`` characters, the last one ``…`` when cut."""
     return text if len(text) <= limit else f"{text[: limit - 1]}…"

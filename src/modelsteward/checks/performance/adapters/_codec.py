@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from modelsteward._text import printable
 from modelsteward.checks.performance.adapters._base import (
     AdapterError,
     Batch,
@@ -199,8 +200,8 @@ def description_from_header(header: Mapping[str, Any]) -> ModelDescription:
     if len(json.dumps(details).encode()) > _DETAILS_BYTES:
         raise AdapterError(f"the model description's details exceed {_DETAILS_BYTES >> 10} KiB of JSON")
     return ModelDescription(
-        adapter=_printable(adapter, _NAME_CHARS),
-        framework=_printable(framework, _NAME_CHARS),
+        adapter=printable(adapter, _NAME_CHARS),
+        framework=printable(framework, _NAME_CHARS),
         operations=tuple(_operation(operation) for operation in operations),
         classes=_labels(header.get("classes", []), "classes", None),
         parameters=parameters,
@@ -273,9 +274,7 @@ def _labels(value: Any, name: str, rows: int | None) -> tuple[str, ...]:
 
 def _check_label(label: str, name: str) -> None:
     if not label.isprintable():
-        raise AdapterError(
-            f"`{name}` holds a label with control characters: {_printable(label, _NAME_CHARS)}"
-        )
+        raise AdapterError(f"`{name}` holds a label with control characters: {printable(label, _NAME_CHARS)}")
 
 
 def _entities(value: Any, texts: tuple[str, ...]) -> tuple[tuple[Entity, ...], ...]:
@@ -310,11 +309,4 @@ def _operation(value: Any) -> Operation:
 def _raise_reported_error(header: Mapping[str, Any]) -> None:
     """Raise the failure the worker reported, printable and short: its text is not to be trusted either."""
     if "error" in header:
-        raise AdapterError(_printable(str(header["error"]), _ERROR_CHARS, keep="\n"))
-
-
-def _printable(text: str, limit: int, *, keep: str = "") -> str:
-    """``text`` with the characters a terminal could act on (but those in ``keep``) shown as ``?``,
-    cut to ``limit`` characters."""
-    shown = "".join(c if c.isprintable() or c in keep else "?" for c in text[: limit + 1])
-    return shown if len(shown) <= limit else f"{shown[:limit]}..."
+        raise AdapterError(printable(str(header["error"]), _ERROR_CHARS, keep="\n"))
