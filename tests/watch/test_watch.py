@@ -47,8 +47,8 @@ class Upstream:
     """The local hub serving the repository, for ``hf://``."""
 
 
-@pytest.fixture(params=["git", "hf"])
-def upstream(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Upstream]:
+def upstream_repo(tmp_path: Path) -> GitRepo:
+    """The upstream model: a card, a config, weights and requirements pinning torch 2.5.1, on ``main``."""
     repo = GitRepo.create(tmp_path / "upstream")
     repo.git("config", "uploadpack.allowFilter", "true")
     repo.commit(
@@ -60,12 +60,25 @@ def upstream(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Upstrea
             "requirements.txt": b"torch==2.5.1\nnumpy>=1.20\n",
         },
     )
+    return repo
+
+
+@pytest.fixture(params=["git", "hf"])
+def upstream(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Upstream]:
+    repo = upstream_repo(tmp_path)
     env = git_env()
     if request.param == "git":
         yield Upstream(repo, f"{repo.path.as_uri()}@main", env)
     else:
         with hub_server({"org/tiny": repo.path}) as hub:
             yield Upstream(repo, "hf://org/tiny@main", env | {"HF_ENDPOINT": hub.endpoint}, hub)
+
+
+@pytest.fixture
+def git_upstream(tmp_path: Path) -> Upstream:
+    """The upstream as a git repository only, for what only git sources have."""
+    repo = upstream_repo(tmp_path)
+    return Upstream(repo, f"{repo.path.as_uri()}@main", git_env())
 
 
 @pytest.fixture
@@ -282,3 +295,37 @@ def test_gating_and_a_new_version_pointer_are_reported_once(upstream: Upstream, 
     assert set(by_kind) == expected and len(report.notifications) == len(expected)
     assert by_kind["watch.new-version-pointer"].facts == {"new_version": "org/tiny-v2"}
     assert watch(settings, upstream).notifications == ()
+
+
+def test_a_revision_that_could_not_be_admitted_is_tried_again(
+    git_upstream: Upstream, settings: Settings, tmp_path: Path
+) -> None:
+    upstream = git_upstream
+    first_admission(upstream, settings)
+    head = upstream.repo.commit("new weights", {"model.safetensors": safetensors(b"\x04" * 64)})
+    blob = upstream.repo.git("rev-parse", "HEAD:model.safetensors")
+    stored = upstream.repo.path / ".git" / "objects" / blob[:2] / blob[2:]
+    hidden = tmp_path / "hidden-object"
+    # The weights cannot be fetched for a while (git reads the refs and the card without them).
+    stored.rename(hidden)
+    failed = watch(settings, upstream)
+    assert [n.kind for n in failed.notifications] == ["watch.error"]
+    assert failed.models[0].error is not None and failed.models[0].revision == head
+    hidden.rename(stored)
+    retried = watch(settings, upstream)
+    assert [n.kind for n in retried.notifications] == ["watch.new-revision"]
+    assert retried.models[0].candidate is not None
+
+
+def test_a_repository_given_by_a_relative_path_is_watched_from_anywhere(
+    git_upstream: Upstream, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upstream = git_upstream
+    monkeypatch.chdir(upstream.repo.path.parent)
+    admit(
+        f"{upstream.repo.path.name}@main", name="tiny", policy=default_policy(), settings=settings, actor="a"
+    )
+    monkeypatch.chdir(tmp_path / "home")
+    upstream.repo.commit("moves", {"config.json": b"{}"})
+    [note] = watch(settings, upstream).notifications
+    assert note.kind == "watch.new-revision"

@@ -240,13 +240,18 @@ def _snapshot(
 
 
 def _tracked(uri: str, fetched: Fetched) -> str:
-    """The source the watch follows: as given, or pinned in full when it names a commit by a prefix.
+    """The source the watch follows: as given (a local repository by its absolute path), or pinned in
+    full when it names a commit by a prefix.
 
     A commit never moves; followed by its short id, the watch could not tell it from a branch gone.
     """
-    _, at, revision = uri.rpartition("@")
+    base, at, revision = uri.rpartition("@")
     names_commit = at and len(revision) >= 7 and (fetched.revision or "").startswith(revision.lower())
-    return fetched.source if names_commit else uri
+    if names_commit:
+        return fetched.source
+    # A repository given by a relative path is followed from wherever the watch runs.
+    path = Path(base if at else uri)
+    return f"{path.resolve()}{at}{revision}" if path.exists() else uri
 
 
 def _documents(admission: Admission, store: ArtifactStore, settings: Settings) -> dict[str, str]:

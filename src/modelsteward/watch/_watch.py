@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from modelsteward.checks.dependencies import UNRATED
 from modelsteward.checks.license import load_table
 from modelsteward.core import Severity
 from modelsteward.core.progress import Progress
@@ -150,6 +151,7 @@ def _watch_model(
     seen = None if previous is None else previous.state
     notes = list(_upstream_notes(name, source, seen, upstream, at))
     watched = ModelWatch(name, source, followed.ref, revision=upstream.revision)
+    state = _state_json(upstream)
     # A revision seen before (admitted, archived since, or already reported) is never admitted again.
     if upstream.revision not in {followed.revision, None if seen is None else seen.get("revision")}:
         say(f"admitting {source} at {upstream.revision} as a candidate")
@@ -171,11 +173,13 @@ def _watch_model(
             title = f"{name}: the new revision {upstream.revision[:12]} could not be admitted"
             notes.append(_note("watch.error", name, title, str(error), at, Severity.MEDIUM))
             watched = ModelWatch(name, source, followed.ref, upstream.revision, error=str(error))
+            # Not seen as far as admitting goes: the next run tries this revision again.
+            state["revision"] = followed.revision if seen is None else seen.get("revision")
         else:
             watched = ModelWatch(name, source, followed.ref, upstream.revision, outcome, diff)
             notes.append(_candidate_note(replaced, outcome, diff, upstream, at))
     changes = [note.title for note in notes]
-    registry.record_upstream(name, source=source, state=_state_json(upstream), changes=changes, actor=actor)
+    registry.record_upstream(name, source=source, state=state, changes=changes, actor=actor)
     return watched, notes
 
 
@@ -311,9 +315,8 @@ def _vulnerability_notes(
             count = f"{len(items)} known vulnerabilit{'ies' if len(items) > 1 else 'y'}"
             if kind == "watch.vulnerability":
                 title = f"{ref}: {count} in its dependencies"
-                severity = max(
-                    (i.vulnerability.severity for i in items if i.vulnerability.severity), default=None
-                )
+                # Unrated counts as high here as in the check: unknown is not harmless.
+                severity = max(i.vulnerability.severity or UNRATED for i in items)
             else:
                 title = f"{ref}: {count} no longer apply"
                 severity = Severity.INFO
