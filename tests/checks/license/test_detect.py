@@ -8,7 +8,8 @@ from collections.abc import Mapping
 import pytest
 
 from modelsteward.checks.license import Declaration, Origin, detect
-from tests.checks.license.conftest import MakeSnapshot, card
+from tests.checks.conftest import MakeSnapshot
+from tests.checks.license.conftest import card
 
 APACHE = (
     "                                 Apache License\n                           Version 2.0, January 2004\n"
