@@ -35,6 +35,11 @@ class Settings:
         return tuple(sorted((self.home / "keys" / "trusted").glob("*.pem")))
 
     @property
+    def events(self) -> Path:
+        """The prediction event store: Parquet files partitioned by model, version and day."""
+        return self.home / "events"
+
+    @property
     def reports(self) -> Path:
         """Where rendered reports, model cards and ML-BOMs are written for people to open."""
         return self.home / "reports"

@@ -1,0 +1,25 @@
+"""Monitoring: prediction events, their columnar store, drift and KPIs per window, and alerts.
+
+See docs/events.md (events, the store, the SDK), docs/drift.md, docs/alerts.md and docs/monitoring.md.
+"""
+
+from modelsteward.monitoring._event import Event, Value
+from modelsteward.monitoring._ingest import IngestError, read_events, read_labels
+from modelsteward.monitoring._kpi import WindowKpis, kpis
+from modelsteward.monitoring._sdk import EventLogger, flush, log, log_label
+from modelsteward.monitoring._store import EventStore
+
+__all__ = [
+    "Event",
+    "EventLogger",
+    "EventStore",
+    "IngestError",
+    "Value",
+    "WindowKpis",
+    "flush",
+    "kpis",
+    "log",
+    "log_label",
+    "read_events",
+    "read_labels",
+]
