@@ -31,6 +31,7 @@ TABLES = {
     "advisory_packages",
     "vulnerabilities",
     "upstream",
+    "alerts",
     "audit_log",
     "alembic_version",
 }
@@ -50,7 +51,7 @@ def _revision(url: str) -> str | None:
 
 def test_open_migrates_an_empty_database_to_head(database_url: str) -> None:
     Registry.open(database_url).close()
-    assert _revision(database_url) == _head() == "0003"
+    assert _revision(database_url) == _head() == "0004"
     engine = create_engine(Database(database_url).url, poolclass=NullPool)
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) == TABLES

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from modelsteward._text import printable
-from modelsteward.cli import _evaluation_options
+from modelsteward.cli import _evaluation_options, _notifiers
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from modelsteward.cli._notifiers import NOTIFY_FILE
 from modelsteward.cli._progress import clear, progress_line
 
 if TYPE_CHECKING:
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 _INTERVAL = re.compile(r"(\d+)([smhd])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-NOTIFY_FILE = "notify.yaml"
-"""The notifications config under STEWARD_HOME, used when --notify is not given."""
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     try:
         policy = default_policy() if args.policy is None else load_policy(args.policy)
-        notifiers = _notifiers(args.notify, settings.home)
+        notifiers = _notifiers.notifiers(args.notify, settings.home)
         evaluations = _evaluations(args.evaluate)
     except (PolicyError, NotifyConfigError, _evaluation_options.OptionError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -133,16 +132,6 @@ def _run_once(
     else:
         _print_report(report)
     return report
-
-
-def _notifiers(path: Path | None, home: Path) -> tuple[Notifier, ...]:
-    from modelsteward.notify import load_config, notifiers_from  # noqa: PLC0415
-
-    if path is None:
-        path = home / NOTIFY_FILE
-        if not path.exists():
-            return ()
-    return notifiers_from(load_config(path), os.environ)
 
 
 class _OptionsParser(argparse.ArgumentParser):

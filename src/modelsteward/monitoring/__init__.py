@@ -3,15 +3,22 @@
 See docs/events.md (events, the store, the SDK), docs/drift.md, docs/alerts.md and docs/monitoring.md.
 """
 
+from modelsteward.monitoring._alerting import apply as apply_alert_rules
+from modelsteward.monitoring._alerts import Evaluation as AlertEvaluation
+from modelsteward.monitoring._alerts import Observation
+from modelsteward.monitoring._alerts import evaluate as evaluate_alert_rules
 from modelsteward.monitoring._drift import ColumnDrift, ColumnOverride, DriftReport, DriftSettings, compare
 from modelsteward.monitoring._drift_file import DriftSettingsError, load_drift_settings, parse_drift_settings
 from modelsteward.monitoring._event import Event, Value
 from modelsteward.monitoring._ingest import IngestError, read_events, read_labels
 from modelsteward.monitoring._kpi import WindowKpis, kpis
+from modelsteward.monitoring._rules import AlertRule, RulesError, load_rules
 from modelsteward.monitoring._sdk import EventLogger, flush, log, log_label
 from modelsteward.monitoring._store import EventStore
 
 __all__ = [
+    "AlertEvaluation",
+    "AlertRule",
     "ColumnDrift",
     "ColumnOverride",
     "DriftReport",
@@ -21,12 +28,17 @@ __all__ = [
     "EventLogger",
     "EventStore",
     "IngestError",
+    "Observation",
+    "RulesError",
     "Value",
     "WindowKpis",
+    "apply_alert_rules",
     "compare",
+    "evaluate_alert_rules",
     "flush",
     "kpis",
     "load_drift_settings",
+    "load_rules",
     "log",
     "log_label",
     "parse_drift_settings",

@@ -38,6 +38,7 @@ from modelsteward._yamlfile import (
 from modelsteward.core import Severity
 from modelsteward.notify._email import DEFAULT_PORTS, Security
 from modelsteward.notify._urls import url_problem
+from modelsteward.notify._webhook import WebhookFormat
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -157,6 +158,9 @@ class WebhookConfig(_Posting):
     kind: Literal["webhook"]
     secret_env: EnvName | None = None
     """The environment variable holding the HMAC-SHA256 signing secret; unset sends unsigned."""
+    format: WebhookFormat = "modelsteward"
+    """``modelsteward`` posts the notification's own JSON form; ``alertmanager`` the payload
+    Alertmanager posts to its webhook receivers, for routing built for Alertmanager."""
 
 
 class SlackConfig(_Posting):

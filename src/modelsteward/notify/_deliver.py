@@ -121,4 +121,5 @@ def _notifier(entry: NotifierConfig, secrets: Mapping[str, str]) -> Notifier:
     if isinstance(entry, SlackConfig):
         return SlackNotifier(name, target, wants)
     secret = secrets.get("secret_env")
-    return WebhookNotifier(name, target, wants, None if secret is None else secret.encode("utf-8"))
+    key = None if secret is None else secret.encode("utf-8")
+    return WebhookNotifier(name, target, wants, key, entry.format)

@@ -41,6 +41,15 @@ class Notification:
     """Name -> value pairs shown as a table, in this order (the package, the advisory id, ...)."""
     link: str | None = None
     """Where to read more (an http or https URL)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Name -> value pairs that identify what the event is about (an alert's ``alertname``, ``model``,
+    ``version``): receivers route and group by them. Not part of the JSON form."""
+    key: str | None = None
+    """The same for every notification about one ongoing thing (an alert's fingerprint), so that a
+    receiver can tie a resolution to what it resolves. Not part of the JSON form."""
+    since: datetime | None = None
+    """When the condition this notification is about began (an alert's start), when it lasts; must
+    carry a time zone. Not part of the JSON form."""
 
     def __post_init__(self) -> None:
         if not _KIND.fullmatch(self.kind):
@@ -52,10 +61,13 @@ class Notification:
             raise ValueError(f"notification title must be one non-empty line (got {self.title!r})")
         if self.at.utcoffset() is None:
             raise ValueError(f"notification time must carry a time zone (got {self.at.isoformat()})")
+        if self.since is not None and self.since.utcoffset() is None:
+            raise ValueError(f"notification start must carry a time zone (got {self.since.isoformat()})")
         if self.link is not None and (problem := url_problem(self.link)):
             raise ValueError(f"notification link {problem}")
-        # A caller's dict stays theirs to change; the notification keeps a read-only copy.
+        # A caller's dicts stay theirs to change; the notification keeps read-only copies.
         object.__setattr__(self, "facts", MappingProxyType(dict(self.facts)))
+        object.__setattr__(self, "labels", MappingProxyType(dict(self.labels)))
 
     def to_json(self) -> dict[str, object]:
         """The JSON-ready form posted by the webhook notifier, with its schema and version."""

@@ -1,4 +1,4 @@
-"""The registry: models, immutable versions, lineage, aliases, tags, approvals and a hash-chained audit log.
+"""The registry: models, immutable versions, lineage, aliases, tags, approvals, alerts and an audit log.
 
 SQLite by default, PostgreSQL by URL; the schema is kept current with Alembic migrations shipped
 in ``migrations/``. See docs/registry.md.
@@ -9,6 +9,8 @@ from modelsteward.registry._service import Registry
 from modelsteward.registry._values import (
     AdvisorySync,
     AffectedVersion,
+    Alert,
+    AlertState,
     Approval,
     AuditEntry,
     AuditProblem,
@@ -31,6 +33,8 @@ from modelsteward.registry._values import (
 __all__ = [
     "AdvisorySync",
     "AffectedVersion",
+    "Alert",
+    "AlertState",
     "Approval",
     "AuditEntry",
     "AuditProblem",

@@ -231,6 +231,30 @@ class UpstreamRow(Base):
     checked: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AlertRow(Base):
+    """One alert of the monitor: a rule's condition on one model version (and column), and its state."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_state", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(16), unique=True)
+    """Rule name and identifying labels, hashed: one row per alert, however often it fires."""
+    rule: Mapped[str] = mapped_column(String(100))
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+    annotations: Mapped[dict[str, str]] = mapped_column(JSON)
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float]
+    active_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notified: Mapped[str | None] = mapped_column(String(16))
+    """The state people were last told of; None before they were told anything."""
+
+
 class AuditRow(Base):
     """One entry of the append-only audit log, chained to the one before by hash."""
 

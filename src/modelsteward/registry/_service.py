@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from modelsteward.core import Component, Manifest, Verdict, Vulnerability
 from modelsteward.core.manifest import diff_paths
-from modelsteward.registry import _audit, _dependencies
+from modelsteward.registry import _alerts, _audit, _dependencies
 from modelsteward.registry._database import Database
 from modelsteward.registry._migrate import upgrade
 from modelsteward.registry._refs import (
@@ -41,6 +41,8 @@ from modelsteward.registry._schema import (
 from modelsteward.registry._values import (
     AdvisorySync,
     AffectedVersion,
+    Alert,
+    AlertState,
     Approval,
     AuditEntry,
     AuditProblem,
@@ -481,6 +483,36 @@ class Registry:
             if changes:
                 payload = {"source": source, "revision": state.get("revision"), "changes": list(changes)}
                 _record(session, now, actor, "watch.upstream", name, payload)
+
+    # Alerts
+
+    def alert_states(self) -> dict[str, Alert]:
+        """Every alert on record, by fingerprint: the states the monitor's next evaluation starts from."""
+        with self._db.reading() as session:
+            return {alert.fingerprint: alert for alert in _alerts.stored(session)}
+
+    def alerts(self, *, state: AlertState | None = None) -> list[Alert]:
+        """The alerts on record (only those in ``state``, when given), by rule and fingerprint."""
+        with self._db.reading() as session:
+            return _alerts.stored(session, state)
+
+    def record_alerts(self, alerts: Sequence[Alert], *, actor: str) -> tuple[Alert, ...]:
+        """Store the new states ``alerts`` of an evaluation; return those that fired or resolved by it.
+
+        Each of those is audited as ``alert.firing`` or ``alert.resolved``, in the same transaction.
+        """
+        if not alerts:
+            return ()
+        if not actor.strip():
+            raise RegistryInputError("every change needs an actor: say who is making it")
+        with self._db.writing() as session:
+            return _alerts.record(session, alerts, now=_now(), actor=actor)
+
+    def mark_alerts_notified(self, told: Sequence[Alert]) -> None:
+        """Record that people were told of the alerts ``told`` in the state each has there."""
+        if told:
+            with self._db.writing() as session:
+                _alerts.mark_notified(session, told)
 
     # Audit
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from modelsteward.core import Component, Manifest, Verdict, Vulnerability
+from modelsteward.core import Component, Manifest, Severity, Verdict, Vulnerability
 
 
 class RegistryError(Exception):
@@ -280,3 +280,52 @@ class UpstreamRecord:
     """Revision, licences, gating, ``new_version`` and files, as the source reported them."""
     checked: datetime
     """When (UTC)."""
+
+
+class AlertState(enum.StrEnum):
+    """Where an alert stands: its rule's condition held for a while (firing) or no longer does."""
+
+    PENDING = "pending"
+    """The condition holds, not yet for as long as the rule's ``for``."""
+    FIRING = "firing"
+    """The condition has held for the rule's ``for``: people are told."""
+    RESOLVED = "resolved"
+    """The condition cleared after the alert fired: people are told again."""
+    INACTIVE = "inactive"
+    """The condition cleared while pending: nobody was told, nobody will be."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert: an alert rule's condition on one model version (and column), as the registry keeps it."""
+
+    fingerprint: str
+    """16 hex digits identifying the alert: the rule's name and the model, version and column labels."""
+    rule: str
+    """The rule's name (``alertname`` in Alertmanager's terms)."""
+    labels: Mapping[str, str]
+    """``alertname``, ``model``, ``version``, ``column`` (drift of one column), ``severity``, then the
+    rule's own labels."""
+    annotations: Mapping[str, str]
+    """The rule's annotations with their placeholders filled in (``summary``, ``description``, ...)."""
+    severity: Severity
+    state: AlertState
+    value: float
+    """The metric's latest observed value."""
+    active_since: datetime | None
+    """When the condition began to hold (the observation that first met it); None while inactive."""
+    fired_at: datetime | None
+    """When it last fired; None before it first fires (and again once it is pending anew)."""
+    resolved_at: datetime | None
+    """When it last resolved; None while it is firing or has never resolved."""
+    observed_at: datetime
+    """The time of the latest observation it was evaluated on; older ones are not applied again."""
+    evaluated_at: datetime
+    """When the evaluation that last changed it ran."""
+    notified: AlertState | None = None
+    """The state people were last told of (firing or resolved); None before they were told anything."""
+
+    @property
+    def untold(self) -> bool:
+        """Whether people have still to be told that it fired or resolved."""
+        return self.state in (AlertState.FIRING, AlertState.RESOLVED) and self.notified != self.state
