@@ -15,6 +15,7 @@ from modelsteward.cli import (
     audit,
     dependencies,
     evaluate,
+    monitor,
     policy,
     registry,
     rules,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.register(commands)
     audit.register(commands)
     rules.register(commands)
+    monitor.register(commands)
     return parser
 
 

@@ -88,6 +88,8 @@ class Evaluation:
                 "rows": self.dataset.rows,
                 "source_rows": self.dataset.source_rows,
                 "inputs": "features" if self.dataset.mapping.text is None else "text",
+                # What the monitor needs to use this data as the reference of served predictions.
+                "columns": self._input_columns(),
             },
             "model": {
                 "adapter": self.model.adapter,
@@ -100,6 +102,15 @@ class Evaluation:
             "efficiency": self.efficiency.to_json(),
             "fairness": None if self.fairness is None else self.fairness.to_json(),
         }
+
+    def _input_columns(self) -> dict[str, list[str]]:
+        """The model's input columns by role: ``text`` or ``features`` (resolved to names)."""
+        mapping = self.dataset.mapping
+        if mapping.text is not None:
+            return {"text": [mapping.text]}
+        if mapping.query is not None:
+            return {"text": [mapping.query]}
+        return {"features": list(self.dataset.feature_names())}
 
     def check_results(self) -> tuple[CheckResult, ...]:
         """The performance result and, when fairness was assessed, the fairness result."""

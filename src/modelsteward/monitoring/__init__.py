@@ -12,9 +12,20 @@ from modelsteward.monitoring._drift_file import DriftSettingsError, load_drift_s
 from modelsteward.monitoring._event import Event, Value
 from modelsteward.monitoring._ingest import IngestError, read_events, read_labels
 from modelsteward.monitoring._kpi import WindowKpis, kpis
+from modelsteward.monitoring._monitor import (
+    MonitorError,
+    Reference,
+    WindowReport,
+    measure,
+    observe,
+    observe_for_rules,
+    reference_table,
+    window_report,
+)
 from modelsteward.monitoring._rules import AlertRule, RulesError, load_rules
 from modelsteward.monitoring._sdk import EventLogger, flush, log, log_label
 from modelsteward.monitoring._store import EventStore
+from modelsteward.monitoring._timeline import Timeline, timeline
 
 __all__ = [
     "AlertEvaluation",
@@ -28,10 +39,14 @@ __all__ = [
     "EventLogger",
     "EventStore",
     "IngestError",
+    "MonitorError",
     "Observation",
+    "Reference",
     "RulesError",
+    "Timeline",
     "Value",
     "WindowKpis",
+    "WindowReport",
     "apply_alert_rules",
     "compare",
     "evaluate_alert_rules",
@@ -41,7 +56,13 @@ __all__ = [
     "load_rules",
     "log",
     "log_label",
+    "measure",
+    "observe",
+    "observe_for_rules",
     "parse_drift_settings",
     "read_events",
     "read_labels",
+    "reference_table",
+    "timeline",
+    "window_report",
 ]

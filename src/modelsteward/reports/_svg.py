@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from markupsafe import Markup, escape
 
@@ -23,6 +25,8 @@ _AXIS = "#57606a"
 _GRID = "#d0d7de"
 _LABEL_CHARS = 32
 """Row labels longer than this are cut with an ellipsis; the tooltip holds the whole label."""
+_TIME_TICKS = 6
+"""Times labelled under a time chart's axis: six of the widest shape (``03-01 12:00``) fit its width."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,19 +86,73 @@ def line_chart(
     title: str, x_values: Sequence[float], series: Sequence[Series], *, x_label: str, y_label: str
 ) -> Markup:
     """Lines over ``x_values``, which are spaced evenly and labelled by value (batch sizes 1, 8, 32)."""
+    span = max(len(x_values) - 1, 1)
+    return _lines(
+        title,
+        [index / span for index in range(len(x_values))],
+        [_number(value) for value in x_values],
+        range(len(x_values)),
+        series,
+        x_label=x_label,
+        y_label=y_label,
+    )
+
+
+def time_chart(
+    title: str,
+    times: Sequence[datetime],
+    series: Sequence[Series],
+    *,
+    x_label: str,
+    y_label: str,
+    threshold: float | None = None,
+) -> Markup:
+    """Lines over ``times``, placed by time and labelled in UTC (KPIs per window).
+
+    At most ``_TIME_TICKS`` times are labelled under the axis, as a label per point would overlap; every
+    point's tooltip names its time. ``threshold`` draws a dashed horizontal line at that value.
+    """
+    span = times[-1] - times[0] if times else timedelta(0)
+    shape = _time_format(times)
+    every = max(math.ceil(len(times) / _TIME_TICKS), 1)
+    return _lines(
+        title,
+        [(moment - times[0]) / span if span else 0.0 for moment in times],
+        [moment.astimezone(UTC).strftime(shape) for moment in times],
+        range(0, len(times), every),
+        series,
+        x_label=x_label,
+        y_label=y_label,
+        threshold=threshold,
+    )
+
+
+def _lines(
+    title: str,
+    positions: Sequence[float],
+    labels: Sequence[str],
+    ticks: Sequence[int],
+    series: Sequence[Series],
+    *,
+    x_label: str,
+    y_label: str,
+    threshold: float | None = None,
+) -> Markup:
+    """Lines over x ``positions`` (0 to 1) named by ``labels``, of which those at indices ``ticks`` are
+    written under the axis."""
     left, right, top, bottom = 76, _WIDTH - 20, 40 + 18 * math.ceil(len(series) / 3), 260
     numbers = [v for s in series for v in s.values if v is not None]
-    y_scale = _Scale(_ticks([0.0, *numbers]), bottom, top)
-    span = max(len(x_values) - 1, 1)
-    xs = [left + 20 + (right - left - 40) * index / span for index in range(len(x_values))]
+    limits = [] if threshold is None else [threshold]
+    y_scale = _Scale(_ticks([0.0, *numbers, *limits]), bottom, top)
+    xs = [left + 20 + (right - left - 40) * position for position in positions]
     parts = [_legend(series, left, 34)]
     for tick in y_scale.ticks:
         y = y_scale(tick)
         parts.append(_line(left, y, right, y, _GRID, 1))
         parts.append(_text(left - 6, y + 4, _number(tick), anchor="end"))
-    for x, value in zip(xs, x_values, strict=True):
-        parts.append(_line(x, bottom, x, bottom + 4, _AXIS, 1))
-        parts.append(_text(x, bottom + 18, _number(value), anchor="middle"))
+    for index in ticks:
+        parts.append(_line(xs[index], bottom, xs[index], bottom + 4, _AXIS, 1))
+        parts.append(_text(xs[index], bottom + 18, labels[index], anchor="middle"))
     parts.append(_line(left, bottom, right, bottom, _AXIS, 1))
     parts.append(_text((left + right) / 2, bottom + 38, x_label, anchor="middle"))
     parts.append(
@@ -102,18 +160,25 @@ def line_chart(
             16, (top + bottom) / 2, y_label, anchor="middle", transform=f"rotate(-90 16 {(top + bottom) / 2})"
         )
     )
+    if threshold is not None:
+        y = y_scale(threshold)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{_INK}" stroke-width="1.5" '
+            f'stroke-dasharray="4 4"/>'
+        )
+        parts.append(_text(right - 4, y - 5, f"threshold {_number(threshold)}", anchor="end", size=10))
     for index, line in enumerate(series):
         colour, dash = PALETTE[index % len(PALETTE)], _DASHES[index % len(_DASHES)]
         points = [
-            (x, y_scale(v), xv, v)
-            for x, xv, v in zip(xs, x_values, line.values, strict=True)
+            (x, y_scale(v), label, v)
+            for x, label, v in zip(xs, labels, line.values, strict=True)
             if v is not None
         ]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
         dashing = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dashing}/>')
-        for x, y, xv, v in points:
-            tip = f"{line.name}: {_number(v)} at {x_label} {_number(xv)}"
+        for x, y, label, v in points:
+            tip = f"{line.name}: {_number(v)} at {x_label} {label}"
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}">'
                 f"<title>{escape(tip)}</title></circle>"
@@ -121,11 +186,12 @@ def line_chart(
     summary = "; ".join(
         f"{s.name}: "
         + ", ".join(
-            f"{_number(x)}: {_number(v)}" for x, v in zip(x_values, s.values, strict=True) if v is not None
+            f"{label}: {_number(v)}" for label, v in zip(labels, s.values, strict=True) if v is not None
         )
         for s in series
     )
-    return _svg(title, f"{y_label} by {x_label}. {summary}", bottom + 50, parts)
+    limit = "" if threshold is None else f"; threshold {_number(threshold)}"
+    return _svg(title, f"{y_label} by {x_label}. {summary}{limit}", bottom + 50, parts)
 
 
 def grouped_bar_chart(
@@ -268,6 +334,14 @@ def _text(
         f'font-size="{size}" font-weight="{weight}" fill="{fill}"{turned}>'
         f"{title}{escape(content)}</text>"
     )
+
+
+def _time_format(times: Sequence[datetime]) -> str:
+    """The shortest ``strftime`` shape that tells the times apart: dates, minutes or seconds."""
+    step = min((later - earlier for earlier, later in pairwise(times)), default=timedelta(days=1))
+    if step >= timedelta(days=1):
+        return "%Y-%m-%d"
+    return "%m-%d %H:%M" if step >= timedelta(minutes=1) else "%H:%M:%S"
 
 
 def _number(value: float) -> str:
