@@ -20,6 +20,7 @@ from modelsteward.cli import (
     registry,
     rules,
     scan,
+    serve,
     verify,
     watch,
 )
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.register(commands)
     audit.register(commands)
     rules.register(commands)
+    serve.register(commands)
     monitor.register(commands)
     return parser
 
