@@ -32,6 +32,8 @@ TABLES = {
     "vulnerabilities",
     "upstream",
     "alerts",
+    "users",
+    "tokens",
     "audit_log",
     "alembic_version",
 }
@@ -51,7 +53,7 @@ def _revision(url: str) -> str | None:
 
 def test_open_migrates_an_empty_database_to_head(database_url: str) -> None:
     Registry.open(database_url).close()
-    assert _revision(database_url) == _head() == "0004"
+    assert _revision(database_url) == _head() == "0005"
     engine = create_engine(Database(database_url).url, poolclass=NullPool)
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) == TABLES

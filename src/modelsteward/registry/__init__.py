@@ -1,4 +1,5 @@
-"""The registry: models, immutable versions, lineage, aliases, tags, approvals, alerts and an audit log.
+"""The registry: models, immutable versions, lineage, aliases, tags, approvals, alerts, users and API
+tokens, and an audit log.
 
 SQLite by default, PostgreSQL by URL; the schema is kept current with Alembic migrations shipped
 in ``migrations/``. See docs/registry.md.
@@ -18,13 +19,17 @@ from modelsteward.registry._values import (
     ComponentUse,
     Description,
     EvaluationRecord,
+    IssuedToken,
     ModelSummary,
     Registration,
     RegistryError,
     RegistryInputError,
+    Role,
     StoredAdvisory,
     Tamper,
+    TokenInfo,
     UpstreamRecord,
+    User,
     VersionDiff,
     VersionInfo,
     VulnerabilityChanges,
@@ -42,14 +47,18 @@ __all__ = [
     "ComponentUse",
     "Description",
     "EvaluationRecord",
+    "IssuedToken",
     "ModelSummary",
     "Registration",
     "Registry",
     "RegistryError",
     "RegistryInputError",
+    "Role",
     "StoredAdvisory",
     "Tamper",
+    "TokenInfo",
     "UpstreamRecord",
+    "User",
     "VersionDiff",
     "VersionInfo",
     "VulnerabilityChanges",

@@ -88,6 +88,9 @@ class VersionRow(Base):
     derived_from_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     created: Mapped[datetime] = mapped_column(UTCDateTime())
     archived: Mapped[bool] = mapped_column(default=False)
+    submitted_by: Mapped[str] = mapped_column(String(200), server_default="")
+    """The actor who registered it, who may never approve it; empty only where migration 0005 found
+    no admission entry to learn it from."""
 
     model: Mapped[ModelRow] = relationship(back_populates="versions")
     derived_from: Mapped[VersionRow | None] = relationship(remote_side="VersionRow.id")
@@ -138,6 +141,8 @@ class ApprovalRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     comment: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[str] = mapped_column(String(16), server_default="approve")
+    """``approve`` or ``reject``."""
 
 
 class EvaluationRow(Base):
@@ -253,6 +258,40 @@ class AlertRow(Base):
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     notified: Mapped[str | None] = mapped_column(String(16))
     """The state people were last told of; None before they were told anything."""
+
+
+class UserRow(Base):
+    """A person or service that signs in to the server with tokens."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    domains: Mapped[list[str]] = mapped_column(JSON)
+    """A reviewer's domains (``security``, ``legal``, ...); empty for other roles."""
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    tokens: Mapped[list[TokenRow]] = relationship(back_populates="user", order_by="TokenRow.created")
+
+
+class TokenRow(Base):
+    """An API token: the SHA-256 of its secret, never the secret."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 (hex) of the whole secret."""
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[UserRow] = relationship(back_populates="tokens")
 
 
 class AuditRow(Base):

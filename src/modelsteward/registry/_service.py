@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from modelsteward.core import Component, Manifest, Verdict, Vulnerability
 from modelsteward.core.manifest import diff_paths
-from modelsteward.registry import _alerts, _audit, _dependencies
+from modelsteward.registry import _alerts, _audit, _dependencies, _identity
 from modelsteward.registry._database import Database
 from modelsteward.registry._migrate import upgrade
 from modelsteward.registry._refs import (
@@ -35,7 +35,9 @@ from modelsteward.registry._schema import (
     EvaluationRow,
     ModelRow,
     TagRow,
+    TokenRow,
     UpstreamRow,
+    UserRow,
     VersionRow,
 )
 from modelsteward.registry._values import (
@@ -50,13 +52,17 @@ from modelsteward.registry._values import (
     ComponentUse,
     Description,
     EvaluationRecord,
+    IssuedToken,
     ModelSummary,
     Registration,
     RegistryError,
     RegistryInputError,
+    Role,
     StoredAdvisory,
     Tamper,
+    TokenInfo,
     UpstreamRecord,
+    User,
     VersionDiff,
     VersionInfo,
     VulnerabilityChanges,
@@ -181,6 +187,7 @@ class Registry:
                 derived_from=parent,
                 created=now,
                 archived=False,
+                submitted_by=actor,
             )
             session.add(row)
             session.flush()
@@ -244,12 +251,25 @@ class Registry:
 
     # Aliases
 
-    def set_alias(self, name: str, alias: str, version: int, *, actor: str) -> None:
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str,
+        required_approvals: Collection[str] = (),
+    ) -> None:
         """Point ``alias`` of model ``name`` at ``version``; the move is kept for :meth:`rollback`.
 
-        A rejected version takes no alias.
+        A rejected version takes no alias. With ``required_approvals`` (reviewer domains, from
+        :meth:`Policy.required_approvals`), the version must hold an approval in each domain from
+        someone other than its submitter, and no rejection that a later approval in its domain did not
+        answer; otherwise RegistryError names what is missing.
         """
         alias_name(alias)
+        for domain in required_approvals:
+            role_name(domain)
         if version < 1:
             raise RegistryInputError(f"bad version {version}: versions are numbered from 1")
         with self._db.writing() as session:
@@ -258,6 +278,8 @@ class Registry:
             if row.verdict == Verdict.REJECT.value:
                 # An alias is how deployments find a model: one on a rejected version undoes the gate.
                 raise RegistryError(f"{_ref(row)} was rejected by the gate: no alias may point at it")
+            if required_approvals:
+                _require_approvals(row, alias, required_approvals)
             current = _alias_event(session, row.model_id, alias)
             if current is not None and current.version_id == row.id:
                 return
@@ -354,16 +376,39 @@ class Registry:
             _record(session, _now(), actor, "untag", _ref(row), {"tag": tag})
 
     def approve(self, ref: str, *, role: str, actor: str, comment: str = "") -> Approval:
-        """Record that ``actor``, acting as ``role``, approves the version ``ref`` names."""
+        """Record that ``actor``, acting as ``role``, approves the version ``ref`` names.
+
+        Refused (separation of duties) when ``actor`` submitted the version.
+        """
+        return self._decide(ref, "approve", role=role, actor=actor, comment=comment)
+
+    def reject(self, ref: str, *, role: str, actor: str, comment: str = "") -> Approval:
+        """Record that ``actor``, acting as ``role``, rejects the version ``ref`` names.
+
+        The rejection stands against promotion until someone approves again in the same role. Refused
+        (separation of duties) when ``actor`` submitted the version.
+        """
+        return self._decide(ref, "reject", role=role, actor=actor, comment=comment)
+
+    def _decide(self, ref: str, decision: str, *, role: str, actor: str, comment: str) -> Approval:
         role_name(role)
         parsed = parse_ref(ref)
         with self._db.writing() as session:
             row = _resolve(session, parsed)
-            _require_live(row, "an approval")
+            _require_live(row, "an approval" if decision == "approve" else "a rejection")
+            if row.submitted_by and actor == row.submitted_by:
+                # The one who submits a model cannot also be the one who signs it off (or turns it
+                # down): every decision on a version is a second pair of eyes.
+                raise RegistryError(
+                    f"separation of duties: {actor} submitted {_ref(row)} and cannot {decision} it; "
+                    "another reviewer must"
+                )
             now = _now()
-            row.approvals.append(ApprovalRow(role=role, actor=actor, at=now, comment=comment))
-            _record(session, now, actor, "approve", _ref(row), {"role": role, "comment": comment})
-        return Approval(role=role, actor=actor, at=now, comment=comment)
+            row.approvals.append(
+                ApprovalRow(role=role, actor=actor, at=now, comment=comment, decision=decision)
+            )
+            _record(session, now, actor, decision, _ref(row), {"role": role, "comment": comment})
+        return Approval(role=role, actor=actor, at=now, comment=comment, decision=decision)
 
     def record_evaluation(
         self, ref: str, *, task: str, dataset_digest: str, record: Mapping[str, Any], actor: str
@@ -514,6 +559,133 @@ class Registry:
             with self._db.writing() as session:
                 _alerts.mark_notified(session, told)
 
+    # Users and tokens
+
+    def add_user(self, name: str, role: Role | str, *, domains: Iterable[str] = (), actor: str) -> User:
+        """Add the user ``name`` in ``role``; ``domains`` are where a reviewer approves (none for others)."""
+        _identity.user_name(name)
+        chosen = _identity.role_of(role)
+        scope = _identity.domains_for(chosen, domains)
+        with self._db.writing() as session:
+            if session.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
+                raise RegistryError(f"user {name} exists already; change it with set_role")
+            now = _now()
+            row = UserRow(name=name, role=chosen.value, domains=list(scope), disabled=False, created=now)
+            session.add(row)
+            _record(session, now, actor, "user.add", name, {"role": chosen.value, "domains": list(scope)})
+            return _identity.to_user(row)
+
+    def users(self) -> list[User]:
+        """Every user, disabled ones included, by name."""
+        with self._db.reading() as session:
+            return [_identity.to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def user(self, name: str) -> User:
+        """The user ``name``; RegistryError if there is none."""
+        with self._db.reading() as session:
+            return _identity.to_user(_identity.user_row(session, name))
+
+    def set_role(self, name: str, role: Role | str, *, domains: Iterable[str] = (), actor: str) -> User:
+        """Give ``name`` the role ``role`` (and, for a reviewer, exactly ``domains``)."""
+        chosen = _identity.role_of(role)
+        scope = _identity.domains_for(chosen, domains)
+        with self._db.writing() as session:
+            row = _identity.user_row(session, name)
+            previous = {"role": row.role, "domains": list(row.domains)}
+            if previous == {"role": chosen.value, "domains": list(scope)}:
+                return _identity.to_user(row)
+            row.role, row.domains = chosen.value, list(scope)
+            payload = {"role": chosen.value, "domains": list(scope), "previous": previous}
+            _record(session, _now(), actor, "user.role", name, payload)
+            return _identity.to_user(row)
+
+    def disable_user(self, name: str, *, actor: str) -> User:
+        """Disable ``name``: its tokens stop authenticating. It stays on record, as do its decisions."""
+        with self._db.writing() as session:
+            row = _identity.user_row(session, name)
+            if not row.disabled:
+                row.disabled = True
+                _record(session, _now(), actor, "user.disable", name, {})
+            return _identity.to_user(row)
+
+    def issue_token(self, user: str, *, name: str = "", expires: datetime | None, actor: str) -> IssuedToken:
+        """A new token for ``user``, valid until ``expires`` (None: until revoked).
+
+        The secret is in the returned value only: the registry keeps its SHA-256.
+        """
+        _identity.token_label(name)
+        now = _now()
+        if expires is not None:
+            if expires.tzinfo is None:
+                raise RegistryInputError("a token's expiry must be an aware (UTC) time")
+            if expires <= now:
+                raise RegistryInputError(f"a token cannot expire in the past ({expires.isoformat()})")
+        with self._db.writing() as session:
+            owner = _identity.user_row(session, user)
+            if owner.disabled:
+                raise RegistryError(f"user {user} is disabled: it gets no token")
+            ident, secret = _identity.new_secret()
+            row = TokenRow(
+                id=ident,
+                user=owner,
+                name=name,
+                digest=_identity.digest(secret),
+                created=now,
+                expires=expires,
+                revoked=None,
+                last_used=None,
+            )
+            session.add(row)
+            payload = {
+                "user": user,
+                "name": name,
+                "expires": None if expires is None else expires.astimezone(UTC).isoformat(),
+            }
+            _record(session, now, actor, "token.issue", ident, payload)
+            return IssuedToken(_identity.to_token(row), secret)
+
+    def tokens(self, user: str | None = None) -> list[TokenInfo]:
+        """Every token (of ``user`` only, when given), revoked and expired ones included, oldest first."""
+        with self._db.reading() as session:
+            query = select(TokenRow).order_by(TokenRow.created, TokenRow.id)
+            if user is not None:
+                query = query.where(TokenRow.user_id == _identity.user_row(session, user).id)
+            return [_identity.to_token(row) for row in session.scalars(query)]
+
+    def revoke_token(self, token_id: str, *, actor: str) -> TokenInfo:
+        """Revoke the token ``token_id`` for good (nothing more happens if it is revoked already)."""
+        with self._db.writing() as session:
+            row = _identity.token_row(session, token_id)
+            if row.revoked is None:
+                now = _now()
+                row.revoked = now
+                _record(session, now, actor, "token.revoke", row.id, {"user": row.user.name})
+            return _identity.to_token(row)
+
+    def authenticate(self, secret: str, *, now: datetime | None = None) -> User | None:
+        """The user a token's ``secret`` authenticates, at ``now`` (default: the current time).
+
+        None for a malformed, unknown, wrong, expired or revoked secret, or a disabled user; the
+        caller learns no more than that, and neither does an attacker timing it.
+        """
+        moment = _now() if now is None else now
+        ident = _identity.token_id_of(secret)
+        if ident is None:
+            return None
+        with self._db.reading() as session:
+            row = session.get(TokenRow, ident)
+            if row is None or not _identity.matches(secret, row.digest) or not _identity.usable(row, moment):
+                return None
+            user = _identity.to_user(row.user)
+            stale = row.last_used is None or moment - row.last_used >= _identity.LAST_USED_RESOLUTION
+        if stale:
+            with self._db.writing() as session:
+                # Not audited: a sign-in changes nothing the log vouches for, and would flood it.
+                fresh = session.get(TokenRow, ident)
+                if fresh is not None:
+                    fresh.last_used = moment
+        return user
+
     # Audit
 
     def audit(self) -> list[AuditEntry]:
@@ -662,10 +834,36 @@ def _info(session: Session, row: VersionRow) -> VersionInfo:
         aliases=tuple(a.alias for a in _aliases(session, AliasEventRow.version_id == row.id)),
         tags=tuple(t.tag for t in row.tags),
         approvals=tuple(
-            Approval(role=a.role, actor=a.actor, at=a.at, comment=a.comment) for a in row.approvals
+            Approval(role=a.role, actor=a.actor, at=a.at, comment=a.comment, decision=a.decision)
+            for a in row.approvals
         ),
         upstream=row.upstream,
+        submitted_by=row.submitted_by,
     )
+
+
+def _require_approvals(row: VersionRow, alias: str, required: Collection[str]) -> None:
+    """RegistryError unless ``row`` is approved in every ``required`` domain with no rejection standing.
+
+    In each domain the latest decision counts: a rejection after an approval undoes it, an approval
+    after a rejection answers it. The submitter's own decisions (recorded before separation of duties
+    was enforced) never count.
+    """
+    latest: dict[str, ApprovalRow] = {}
+    for decision in row.approvals:  # in the order they were made
+        if decision.actor != row.submitted_by:
+            latest[decision.role] = decision
+    rejected = sorted(role for role, d in latest.items() if d.decision == "reject")
+    missing = [d for d in dict.fromkeys(required) if d not in latest or latest[d].decision != "approve"]
+    if not missing and not rejected:
+        return
+    problems = []
+    if missing:
+        problems.append(f"it needs approvals in {', '.join(missing)}")
+    if rejected:
+        shown = ", ".join(f"{role} (by {latest[role].actor})" for role in rejected)
+        problems.append(f"it was rejected in {shown}")
+    raise RegistryError(f"{_ref(row)} cannot become {alias}: {'; '.join(problems)}")
 
 
 def _licenses(record: Mapping[str, Any]) -> tuple[str, ...]:

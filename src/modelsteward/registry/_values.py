@@ -24,11 +24,13 @@ class Approval:
     """Someone in a role signed a version off."""
 
     role: str
-    """The role they acted in (``security``, ``legal``, ``owner``, ...)."""
+    """The role they acted in (``security``, ``legal``, ``owner``, ...): a reviewer's domain."""
     actor: str
     at: datetime
     """When (UTC)."""
     comment: str = ""
+    decision: str = "approve"
+    """``approve``, or ``reject``: a rejection outweighs every earlier approval in its role."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,9 @@ class VersionInfo:
     upstream: str | None = None
     """The source as the user gave it (``hf://org/name@main``), which the watch follows; None for a
     local folder."""
+    submitted_by: str = ""
+    """Who registered it (the actor of the admission): never the one to approve it. Empty only for a
+    version whose admission entry was gone when the registry first recorded submitters."""
 
     @property
     def ref(self) -> str:
@@ -329,3 +334,55 @@ class Alert:
     def untold(self) -> bool:
         """Whether people have still to be told that it fired or resolved."""
         return self.state in (AlertState.FIRING, AlertState.RESOLVED) and self.notified != self.state
+
+
+class Role(enum.StrEnum):
+    """What a user may do; the server maps each role to its permissions (docs/identity.md)."""
+
+    VIEWER = "viewer"
+    SUBMITTER = "submitter"
+    REVIEWER = "reviewer"
+    OWNER = "owner"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """Someone (or some service) the registry knows by name."""
+
+    name: str
+    role: Role
+    domains: tuple[str, ...]
+    """Where a reviewer approves (``security``, ``legal``, ``ethics``, ...); empty for other roles."""
+    disabled: bool
+    """A disabled user's tokens no longer authenticate."""
+    created: datetime
+    """When the user was added (UTC)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """An API token, without its secret: only the secret's SHA-256 is kept."""
+
+    id: str
+    """``tok_`` and 12 hex digits; the secret starts with the same hex, which is how it is found."""
+    user: str
+    """The name of the user it authenticates as."""
+    name: str
+    """A label given when it was issued (``ci``, ``laptop``)."""
+    created: datetime
+    expires: datetime | None
+    """None: it never expires."""
+    revoked: datetime | None
+    """When it was revoked; None while it holds."""
+    last_used: datetime | None
+    """When it last authenticated, to the minute; None if never."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token just issued: the only moment its secret exists outside the caller's hands."""
+
+    info: TokenInfo
+    secret: str
+    """``stw_<hex of the id>_<43 url-safe characters>``: shown once, never stored."""
