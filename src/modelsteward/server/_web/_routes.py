@@ -7,6 +7,7 @@ approval cards after a decision.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -358,7 +359,26 @@ def web_routes(
                 "allowed": True,
             }
             return _page(ctx, request, user, "admit.html.j2", context, status=422)
-        return RedirectResponse(target, status_code=303)
+        # The server's runner answers with the job's API address; people follow it on the job's page.
+        job = re.fullmatch(r"/api/v\d+/jobs/(job_[0-9a-f]+)", target)
+        return RedirectResponse(f"/jobs/{job.group(1)}" if job else target, status_code=303)
+
+    @router.get("/jobs/{job_id}")
+    def job_page(request: Request, job_id: str) -> Response:
+        user = _user(ctx, request)
+        if user is None:
+            return _signin_redirect(request)
+        job = _job(request, job_id)
+        if job is None:
+            return _not_found(ctx, request, user, f"no job {job_id}")
+        result = job.get("result") or {}
+        ref = str(result.get("ref", "")) if isinstance(result, Mapping) else ""
+        if job.get("status") == "succeeded" and "@" in ref:
+            name, number = ref.rsplit("@", 1)
+            verdict = result.get("registered_verdict") or result.get("verdict", "")
+            notice = urlencode({"notice": f"Admitted as {ref}: {verdict}"})
+            return RedirectResponse(f"/models/{quote(name)}/versions/{number}?{notice}", status_code=303)
+        return _page(ctx, request, user, "job.html.j2", {"job": job})
 
     @router.get("/monitoring")
     def monitoring(
@@ -573,6 +593,18 @@ def _pending(ctx: WebContext, user: User) -> list[dict[str, Any]]:
                     }
                 )
     return cards
+
+
+def _job(request: Request, job_id: str) -> Mapping[str, Any] | None:
+    """The record of a job of the server this router is mounted in (``app.state.steward.jobs``), or None."""
+    jobs = getattr(getattr(request.app.state, "steward", None), "jobs", None)
+    if jobs is None or not re.fullmatch(r"job_[0-9a-f]{16}", job_id):
+        return None
+    try:
+        found: Mapping[str, Any] = jobs.get(job_id)
+    except Exception:  # noqa: BLE001 -- the job store's "not found" is its own error type
+        return None
+    return found
 
 
 def _start_admission(ctx: WebContext, source: str, name: str, user: User) -> str:
