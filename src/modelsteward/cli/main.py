@@ -21,6 +21,7 @@ from modelsteward.cli import (
     rules,
     scan,
     serve,
+    server,
     verify,
     watch,
 )
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(commands)
     rules.register(commands)
     serve.register(commands)
+    server.register(commands)
     monitor.register(commands)
     return parser
 

@@ -5,6 +5,7 @@ SQLite by default, PostgreSQL by URL; the schema is kept current with Alembic mi
 in ``migrations/``. See docs/registry.md.
 """
 
+from modelsteward.registry._browse import Page, VersionSummary
 from modelsteward.registry._refs import model_name as valid_model_name
 from modelsteward.registry._service import Registry
 from modelsteward.registry._values import (
@@ -49,6 +50,7 @@ __all__ = [
     "EvaluationRecord",
     "IssuedToken",
     "ModelSummary",
+    "Page",
     "Registration",
     "Registry",
     "RegistryError",
@@ -61,6 +63,7 @@ __all__ = [
     "User",
     "VersionDiff",
     "VersionInfo",
+    "VersionSummary",
     "VulnerabilityChanges",
     "valid_model_name",
 ]

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from modelsteward.core import Component, Manifest, Verdict, Vulnerability
 from modelsteward.core.manifest import diff_paths
-from modelsteward.registry import _alerts, _audit, _dependencies, _identity
+from modelsteward.registry import _alerts, _audit, _browse, _dependencies, _identity
+from modelsteward.registry._browse import Page, VersionSummary
 from modelsteward.registry._database import Database
 from modelsteward.registry._migrate import upgrade
 from modelsteward.registry._refs import (
@@ -714,6 +715,56 @@ class Registry:
         last = entries[-1].seq if entries else 0
         problem = AuditProblem(last + 1, Tamper.TRUNCATED, detail)
         return dataclasses.replace(report, problems=(*report.problems, problem))
+
+    # Pages for the server's read path (modelsteward.server): lean queries, see _browse.py
+
+    def models_page(
+        self,
+        *,
+        q: str = "",
+        verdict: str | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[ModelSummary]:
+        """Models by name, ``limit`` from ``offset``: those whose name contains ``q`` (any case), whose
+        latest version's verdict is ``verdict`` and one of whose versions has ``tag``, with the total."""
+        with self._db.reading() as session:
+            return _browse.models_page(session, q=q, verdict=verdict, tag=tag, limit=limit, offset=offset)
+
+    def model_summary(self, name: str) -> ModelSummary:
+        """Model ``name`` at a glance (RegistryError if there is none)."""
+        with self._db.reading() as session:
+            return _browse.model_summary(session, name)
+
+    def versions_page(self, name: str, *, limit: int = 50, offset: int = 0) -> Page[VersionSummary]:
+        """The versions of model ``name``, newest first, without manifests or records, with the total."""
+        with self._db.reading() as session:
+            return _browse.versions_page(session, name, limit=limit, offset=offset)
+
+    def version_summary(
+        self, name: str, *, number: int | None = None, alias: str | None = None
+    ) -> VersionSummary:
+        """Version ``number`` of ``name`` (or the one ``alias`` points at) with tags, aliases and
+        approvals, without its manifest or record."""
+        with self._db.reading() as session:
+            return _browse.version_summary(session, name, number=number, alias=alias)
+
+    def audit_page(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        subject: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[AuditEntry]:
+        """Audit entries, newest first, filtered by ``actor``, ``action`` and ``subject`` (a model
+        name matches its versions' entries too), with the total."""
+        with self._db.reading() as session:
+            return _browse.audit_page(
+                session, actor=actor, action=action, subject=subject, limit=limit, offset=offset
+            )
 
 
 def _audit_entries(session: Session) -> list[AuditEntry]:

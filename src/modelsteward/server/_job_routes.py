@@ -1,0 +1,46 @@
+"""Starting admit and evaluate jobs, and following them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from modelsteward.server._auth import Reader, Submitter
+from modelsteward.server._jobs import admit_work, evaluate_work
+from modelsteward.server._schemas import AdmitIn, ErrorOut, EvaluateIn, JobOut
+from modelsteward.server._state import state
+
+router = APIRouter(tags=["jobs"], responses={404: {"model": ErrorOut}})
+
+
+@router.post("/jobs/admit", response_model=JobOut, status_code=202)
+def start_admit(request: Request, user: Submitter, body: AdmitIn) -> dict[str, Any]:
+    """Admit a model as ``steward admit`` does (fetch, check, decide by the server's policy, register),
+    in the background; follow it at ``GET /api/v1/jobs/{id}``."""
+    server = state(request)
+    work = admit_work(body, settings=server.settings, policy=server.policy, actor=user.name)
+    return server.jobs.submit("admit", body.model_dump(), user.name, work)
+
+
+@router.post("/jobs/evaluate", response_model=JobOut, status_code=202)
+def start_evaluate(request: Request, user: Submitter, body: EvaluateIn) -> dict[str, Any]:
+    """Evaluate a registered version on data on the server, in the sandbox, as ``steward evaluate`` does."""
+    server = state(request)
+    work = evaluate_work(body, settings=server.settings, actor=user.name)
+    return server.jobs.submit("evaluate", body.model_dump(), user.name, work)
+
+
+@router.get("/jobs", response_model=list[JobOut])
+def list_jobs(
+    request: Request, _user: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[dict[str, Any]]:
+    """The latest jobs, newest first."""
+    return state(request).jobs.recent(limit)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(request: Request, _user: Reader, job_id: str) -> dict[str, Any]:
+    """A job's status (queued, running, succeeded, failed), its latest progress and, once done, its
+    result or error."""
+    return state(request).jobs.get(job_id)

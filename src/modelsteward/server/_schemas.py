@@ -1,0 +1,380 @@
+"""The API's JSON shapes as Pydantic models (for the OpenAPI document and request bodies), and the
+functions that turn registry values into them.
+
+Read endpoints build plain dicts with the ``*_json`` functions and return them as they are: validating
+a response the code has just built from typed values would only cost time on the hot path. The models
+below document those dicts; tests check that responses validate against them.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from modelsteward.registry import (
+    Alert,
+    Approval,
+    AuditEntry,
+    ModelSummary,
+    TokenInfo,
+    User,
+    VersionSummary,
+)
+
+# Responses
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(
+        description="Stable: unauthorized, forbidden, not_found, conflict, invalid, throttled, ..."
+    )
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str
+    domains: list[str]
+    disabled: bool
+    created: datetime
+
+
+class ModelOut(BaseModel):
+    name: str
+    versions: int = Field(description="How many versions, archived ones included.")
+    latest: int | None = Field(description="The newest version that is not archived.")
+    verdict: str | None = Field(description="The latest version's verdict: approve, review or reject.")
+    aliases: dict[str, int]
+    created: datetime
+    archived: bool
+
+
+class ModelPageOut(BaseModel):
+    items: list[ModelOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ApprovalOut(BaseModel):
+    domain: str
+    actor: str
+    at: datetime
+    comment: str
+    decision: str
+
+
+class VersionOut(BaseModel):
+    name: str
+    number: int
+    ref: str
+    verdict: str
+    manifest_digest: str
+    source: str
+    revision: str | None
+    created: datetime
+    archived: bool
+    submitted_by: str
+    derived_from: str | None
+    documents: dict[str, str]
+    aliases: list[str]
+    tags: list[str]
+    approvals: list[ApprovalOut]
+
+
+class VersionPageOut(BaseModel):
+    items: list[VersionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ModelDetailOut(ModelOut):
+    recent_versions: list[VersionOut] = Field(description="The newest versions (up to 10).")
+
+
+class EvaluationOut(BaseModel):
+    ref: str
+    task: str
+    dataset_digest: str
+    actor: str
+    at: datetime
+    record: dict[str, Any]
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEntryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AuditProblemOut(BaseModel):
+    seq: int
+    kind: str
+    detail: str
+
+
+class AuditReportOut(BaseModel):
+    ok: bool
+    entries: int
+    head: str | None = Field(description="The last entry's hash: record it to detect a cut tail later.")
+    problems: list[AuditProblemOut]
+
+
+class AlertOut(BaseModel):
+    fingerprint: str
+    rule: str
+    state: str
+    severity: str
+    value: float | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    active_since: datetime | None
+    fired_at: datetime | None
+    resolved_at: datetime | None
+    observed_at: datetime
+
+
+class TokenOut(BaseModel):
+    id: str
+    user: str
+    name: str
+    created: datetime
+    expires: datetime | None
+    revoked: datetime | None
+    last_used: datetime | None
+
+
+class IssuedTokenOut(TokenOut):
+    secret: str = Field(description="Shown this once: the server keeps only its SHA-256.")
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: Literal["admit", "evaluate"]
+    status: Literal["queued", "running", "succeeded", "failed"]
+    progress: str = Field(description="The latest progress message.")
+    updates: int = Field(description="How many progress messages so far.")
+    submitted_by: str
+    created: datetime
+    started: datetime | None
+    finished: datetime | None
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+
+
+class KpiWindowOut(BaseModel):
+    start: datetime
+    end: datetime
+    count: int
+    throughput: float | None
+    error_rate: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+    labelled: int
+    accuracy: float | None
+    f1: float | None
+
+
+class KpisOut(BaseModel):
+    model: str
+    version: int | None
+    window_seconds: int
+    windows: list[KpiWindowOut]
+
+
+# Requests
+
+_NAME = Field(min_length=1, max_length=200)
+
+
+class AliasIn(BaseModel):
+    version: int = Field(ge=1, le=999_999_999)
+
+
+class ApprovalIn(BaseModel):
+    domain: str = Field(min_length=1, max_length=100, description="One of the reviewer's domains.")
+    decision: Literal["approve", "reject"] = "approve"
+    comment: str = Field(default="", max_length=2000)
+
+
+class TagIn(BaseModel):
+    tag: str = Field(min_length=1, max_length=100)
+
+
+class UserIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["viewer", "submitter", "reviewer", "owner", "admin"]
+    domains: list[str] = Field(default_factory=list, max_length=20)
+
+
+class RoleIn(BaseModel):
+    role: Literal["viewer", "submitter", "reviewer", "owner", "admin"]
+    domains: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TokenIn(BaseModel):
+    user: str = Field(min_length=1, max_length=100)
+    name: str = Field(default="", max_length=100)
+    expires_in_days: int = Field(default=90, ge=0, le=3650, description="0: never expires.")
+
+
+class EvaluationIn(BaseModel):
+    """The evaluation options of ``steward evaluate`` (and ``admit --data``) that a job may set."""
+
+    data: str = Field(
+        min_length=1, max_length=4096, description="A CSV, Parquet or JSONL file on the server."
+    )
+    task: Literal["classification", "regression", "retrieval", "generation", "entities"]
+    columns: str = Field(default="", max_length=2000, description="ROLE=COLUMN,... as on the command line.")
+    limit: int | None = Field(default=None, ge=1)
+    adapter: str | None = Field(default=None, max_length=50)
+    options: dict[str, Any] = Field(default_factory=dict, description="Adapter options.")
+    sensitive: str = Field(default="", max_length=2000)
+    positive: str | None = Field(default=None, max_length=200)
+    resamples: int = Field(default=1000, ge=0, le=100_000)
+    seed: int = 0
+    no_fairness: bool = False
+    batch_size: int = Field(default=32, ge=1, le=100_000)
+
+
+class AdmitIn(BaseModel):
+    source: str = Field(
+        min_length=1, max_length=4096, description="A path on the server, hf://org/name[@rev] or a git URL."
+    )
+    name: str = _NAME
+    derived_from: str | None = Field(default=None, max_length=300)
+    evaluation: EvaluationIn | None = None
+
+
+class EvaluateIn(EvaluationIn):
+    model: str = Field(min_length=1, max_length=300, description="NAME@VERSION or NAME@ALIAS.")
+    record: bool = True
+
+
+# Values -> JSON
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": user.role.value,
+        "domains": list(user.domains),
+        "disabled": user.disabled,
+        "created": user.created.isoformat(),
+    }
+
+
+def model_json(model: ModelSummary) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "versions": model.versions,
+        "latest": model.latest,
+        "verdict": None if model.verdict is None else model.verdict.value,
+        "aliases": dict(model.aliases),
+        "created": model.created.isoformat(),
+        "archived": model.archived,
+    }
+
+
+def approval_json(approval: Approval) -> dict[str, Any]:
+    return {
+        "domain": approval.role,
+        "actor": approval.actor,
+        "at": approval.at.isoformat(),
+        "comment": approval.comment,
+        "decision": approval.decision,
+    }
+
+
+def version_json(version: VersionSummary) -> dict[str, Any]:
+    return {
+        "name": version.name,
+        "number": version.number,
+        "ref": version.ref,
+        "verdict": version.verdict.value,
+        "manifest_digest": version.manifest_digest,
+        "source": version.source,
+        "revision": version.revision,
+        "created": version.created.isoformat(),
+        "archived": version.archived,
+        "submitted_by": version.submitted_by,
+        "derived_from": version.derived_from,
+        "documents": version.documents,
+        "aliases": list(version.aliases),
+        "tags": list(version.tags),
+        "approvals": [approval_json(a) for a in version.approvals],
+    }
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "payload": dict(entry.payload),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    value = alert.value
+    return {
+        "fingerprint": alert.fingerprint,
+        "rule": alert.rule,
+        "state": alert.state.value,
+        "severity": alert.severity.value,
+        # JSON has no NaN or infinity.
+        "value": value if math.isfinite(value) else None,
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+        "active_since": _when(alert.active_since),
+        "fired_at": _when(alert.fired_at),
+        "resolved_at": _when(alert.resolved_at),
+        "observed_at": alert.observed_at.isoformat(),
+    }
+
+
+def token_json(token: TokenInfo) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "user": token.user,
+        "name": token.name,
+        "created": token.created.isoformat(),
+        "expires": _when(token.expires),
+        "revoked": _when(token.revoked),
+        "last_used": _when(token.last_used),
+    }
