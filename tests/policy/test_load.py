@@ -60,7 +60,7 @@ def errors(text: str) -> list[str]:
             "colour: blue\n",
             "policy.yaml:3:1: colour is not a policy key; the top-level keys are version, name, description, "
             "require_checks, on_check_error, license, obligations, max_severity, reject_severity, security, "
-            "integrity, documentation, dependencies, performance, fairness",
+            "integrity, documentation, dependencies, performance, fairness, promotion",
             id="unknown-top-level-key",
         ),
         pytest.param(
@@ -418,6 +418,7 @@ def test_the_example_policy_loads_and_says_what_it_differs_in() -> None:
     assert "non-commercial" in policy.license.review
     assert policy.documentation.require == ("intended_use", "training_data")
     assert policy.performance.max_p95_latency_ms == 250
+    assert policy.required_approvals("production") == ("security", "legal")
     assert policy.fairness.min_demographic_parity_ratio == 0.8
     assert policy.digest == "sha256:" + hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
     # Every key is commented: the example is meant to be read before it is copied.
@@ -435,3 +436,45 @@ def test_the_json_schema_accepts_the_example_and_rejects_what_the_loader_rejects
     assert len(list(validator.iter_errors(bad))) == 2
     assert schema["$defs"]["ReviewAbove"]["description"].startswith("Per check, the highest")
     assert "an id rule beats a class rule" in json.dumps(schema).lower()
+
+
+def test_promotion_says_which_approvals_an_alias_requires() -> None:
+    policy = parse_policy(
+        HEAD + "promotion:\n  production:\n    approvals: [security, legal]\n  staging: {}\n",
+        filename="policy.yaml",
+    )
+    assert policy.required_approvals("production") == ("security", "legal")
+    assert policy.required_approvals("staging") == ()
+    assert policy.required_approvals("canary") == ()
+    assert default_policy().required_approvals("production") == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "promotion:\n  production:\n    approvals: [security, legal, security]\n",
+            'policy.yaml:5:34: promotion.production.approvals[2] is listed twice (got "security")',
+            id="repeated-domain",
+        ),
+        pytest.param(
+            "promotion:\n  production:\n    aprovals: [security]\n",
+            "policy.yaml:5:5: promotion.production.aprovals is not a policy key (did you mean approvals?); "
+            "the keys of promotion.production are approvals",
+            id="unknown-key",
+        ),
+        pytest.param(
+            "promotion:\n  production:\n    approvals: [no way]\n",
+            "policy.yaml:5:17: promotion.production.approvals[0] must be letters, digits, '.', '_' or '-', "
+            'starting with a letter (got "no way")',
+            id="bad-domain",
+        ),
+        pytest.param(
+            "promotion:\n  production: [security]\n",
+            "policy.yaml:4:15: promotion.production must be a mapping of keys to values (got a list)",
+            id="not-a-mapping",
+        ),
+    ],
+)
+def test_promotion_errors(body: str, expected: str) -> None:
+    assert errors(HEAD + body) == [expected]

@@ -21,7 +21,8 @@ from modelsteward.cli import (
     rules,
     scan,
     serve,
-    server,
+    tokens,
+    users,
     verify,
     watch,
 )
@@ -49,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(commands)
     rules.register(commands)
     serve.register(commands)
-    server.register(commands)
     monitor.register(commands)
+    users.register(commands)
+    tokens.register(commands)
     return parser
 
 

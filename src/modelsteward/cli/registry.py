@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelsteward._text import printable
@@ -61,10 +62,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     alias = sub.add_parser("alias", help="point an alias (such as production) at a version, or remove it")
     alias_sub = alias.add_subparsers(dest="alias_command", metavar="COMMAND", required=True)
-    command = alias_sub.add_parser("set", parents=[acting], help="point NAME@ALIAS at VERSION")
+    command = alias_sub.add_parser(
+        "set",
+        parents=[acting],
+        help="point NAME@ALIAS at VERSION",
+        description="Point NAME@ALIAS at VERSION. The policy's promotion section can require approvals in "
+        "reviewer domains first (docs/identity.md).",
+    )
     command.add_argument("name", metavar="NAME")
     command.add_argument("alias", metavar="ALIAS")
     command.add_argument("version", type=_version, metavar="VERSION")
+    command.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="policy YAML whose promotion section says what approvals ALIAS needs (default: the built-in "
+        "policy, which needs none)",
+    )
     command.set_defaults(run=with_registry(_alias_set))
     command = alias_sub.add_parser("remove", parents=[acting], help="remove NAME@ALIAS")
     command.add_argument("name", metavar="NAME")
@@ -92,6 +106,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     command.add_argument("--comment", default="", help="why, or under what conditions")
     command.set_defaults(run=with_registry(_approve))
+    command = sub.add_parser(
+        "reject", parents=[acting], help="turn a version down in a role: it blocks promotion"
+    )
+    command.add_argument("ref", metavar="REF")
+    command.add_argument("--role", required=True, help="the role you reject in (security, legal, ...)")
+    command.add_argument("--comment", default="", help="why")
+    command.set_defaults(run=with_registry(_reject))
 
 
 def with_registry(action: Action) -> Callable[[argparse.Namespace], int]:
@@ -226,7 +247,17 @@ def _diff_table(diff: VersionDiff) -> Table:
 
 
 def _alias_set(registry: Registry, args: argparse.Namespace) -> int:
-    registry.set_alias(args.name, args.alias, args.version, actor=actor(args.actor))
+    from modelsteward.policy import PolicyError, default_policy, load_policy  # noqa: PLC0415
+
+    try:
+        policy = default_policy() if args.policy is None else load_policy(args.policy)
+    except PolicyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    required = policy.required_approvals(args.alias)
+    registry.set_alias(
+        args.name, args.alias, args.version, actor=actor(args.actor), required_approvals=required
+    )
     print(f"{args.name}@{args.alias} -> {args.name}@{args.version}")
     return EXIT_OK
 
@@ -264,6 +295,12 @@ def _untag(registry: Registry, args: argparse.Namespace) -> int:
 def _approve(registry: Registry, args: argparse.Namespace) -> int:
     approval = registry.approve(args.ref, role=args.role, actor=actor(args.actor), comment=args.comment)
     print(f"{args.ref} approved by {approval.actor} as {approval.role}")
+    return EXIT_OK
+
+
+def _reject(registry: Registry, args: argparse.Namespace) -> int:
+    rejection = registry.reject(args.ref, role=args.role, actor=actor(args.actor), comment=args.comment)
+    print(f"{args.ref} rejected by {rejection.actor} as {rejection.role}")
     return EXIT_OK
 
 

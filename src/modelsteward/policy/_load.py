@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -125,8 +125,14 @@ def _issue(detail: ErrorDetails, document: Document) -> Issue:
 def _unknown_key(loc: Loc) -> str:
     """``<path> is not a policy key``, the keys allowed there, and the closest one."""
     model: type[BaseModel] = Policy
-    for part in loc[:-1]:
+    parts = iter(loc[:-1])
+    for part in parts:
         annotation = model.model_fields[str(part)].annotation
+        if get_origin(annotation) is dict:
+            # A section keyed by names (promotion.<alias>): its entries are the value type.
+            annotation = get_args(annotation)[1]
+            if next(parts, None) is None:
+                break
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             break
         model = annotation

@@ -52,6 +52,8 @@ Escalation = Literal["review", "reject"]
 _CONFIG = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,99}")
+"""An alias or a reviewer's domain, as the registry spells them."""
 _IDENTIFIER_PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _GLOBAL = re.compile(rf"{_IDENTIFIER_PATH}:{_IDENTIFIER_PATH}")
 
@@ -166,7 +168,22 @@ def _name(value: str) -> str:
     return value
 
 
+def _alias_like(value: str) -> str:
+    if not _ALIAS.fullmatch(value):
+        raise _invalid("must be letters, digits, '.', '_' or '-', starting with a letter")
+    return value
+
+
+def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            raise _invalid("is listed twice", at=(index,), got=value)
+    return values
+
+
 LicenseEntry = Annotated[StrictStr, AfterValidator(_license_entry)]
+AliasName = Annotated[StrictStr, AfterValidator(_alias_like)]
+Domain = Annotated[StrictStr, AfterValidator(_alias_like)]
 ObligationId = Annotated[StrictStr, AfterValidator(_obligation)]
 GlobalName = Annotated[StrictStr, AfterValidator(_global)]
 
@@ -372,6 +389,16 @@ class FairnessRules(BaseModel):
     """What a limit that is exceeded does."""
 
 
+class PromotionRule(BaseModel):
+    """What a version needs before an alias may point at it."""
+
+    model_config = _CONFIG
+
+    approvals: Annotated[tuple[Domain, ...], AfterValidator(_distinct)] = ()
+    """Reviewer domains (security, legal, ethics, ...) that must each have approved the version, with
+    no rejection standing, before the alias moves to it."""
+
+
 class Policy(BaseModel):
     """An enterprise's rules for adopting a model, as written in a policy file."""
 
@@ -397,6 +424,8 @@ class Policy(BaseModel):
     dependencies: DependencyRules = DependencyRules()
     performance: PerformanceRules = PerformanceRules()
     fairness: FairnessRules = FairnessRules()
+    promotion: dict[AliasName, PromotionRule] = {}
+    """Alias (such as production) -> what a version needs before the alias may point at it."""
 
     _digest: str = PrivateAttr(default="")
 
@@ -404,6 +433,11 @@ class Policy(BaseModel):
     def digest(self) -> str:
         """``sha256:<hex>`` of the policy file's bytes (of the canonical JSON for the built-in one)."""
         return self._digest
+
+    def required_approvals(self, alias: str) -> tuple[str, ...]:
+        """The reviewer domains whose approval ``alias`` requires; none for an alias the policy omits."""
+        rule = self.promotion.get(alias)
+        return () if rule is None else rule.approvals
 
     @model_validator(mode="after")
     def _reject_above_review(self, info: ValidationInfo) -> Policy:
