@@ -21,6 +21,7 @@ from modelsteward.cli import (
     rules,
     scan,
     serve,
+    server,
     tokens,
     users,
     verify,
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(commands)
     rules.register(commands)
     serve.register(commands)
+    server.register(commands)
     monitor.register(commands)
     users.register(commands)
     tokens.register(commands)
