@@ -24,10 +24,16 @@ from modelsteward.gate import admit
 from modelsteward.monitoring import Event, EventStore
 from modelsteward.server import ServerConfig, create_app
 from tests.web.conftest import CHROMIUM, POLICY, Workspace
+from tests.web.test_views import FAIRNESS
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples" / "models"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+METRICS = {
+    "accuracy": {"value": 0.912, "low": 0.874, "high": 0.945, "level": 0.95, "resamples": 1000},
+    "f1": {"value": 0.897, "low": 0.851, "high": 0.936, "level": 0.95, "resamples": 1000},
+}
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium: bash scripts/chromium.sh")
 
@@ -68,6 +74,7 @@ def _signed_in(browser: Browser, base: str, token: str, *, javascript: bool = Tr
     page = context.new_page()
     page.goto("/models")
     expect(page).to_have_url(f"{base}/signin?next=%2Fmodels")
+    _shot(page, "signin")
     page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base}/models")
@@ -144,8 +151,17 @@ def test_submit_review_promote_and_monitor_in_a_browser(
     lee.get_by_role("button", name="Approve for legal").click()
     expect(lee.get_by_role("status")).to_contain_text("Approved acme/summariser@1 for legal")
 
+    # An evaluation recorded since admission puts metrics and fairness charts on the page.
+    workspace.registry.record_evaluation(
+        "acme/summariser@1",
+        task="classification",
+        dataset_digest="sha256:" + "0" * 64,
+        record={"task": "classification", "metrics": METRICS, "fairness": FAIRNESS},
+        actor="sam",
+    )
     olga.get_by_role("button", name="Promote v1").click()
     expect(olga.get_by_role("status")).to_contain_text("production now points at acme/summariser@1")
+    expect(olga.get_by_role("figure", name="Groups by sex").locator("canvas")).to_be_visible()
     expect(olga.locator(".domains")).to_contain_text("approved by sec")
     expect(olga.locator(".domains")).to_contain_text("approved by lee")
     _shot(olga, "version")
@@ -155,6 +171,9 @@ def test_submit_review_promote_and_monitor_in_a_browser(
     olga.goto("/models")
     expect(olga.get_by_role("row", name="acme/summariser")).to_contain_text("production → v1")
     _shot(olga, "models")
+    olga.get_by_label("Search").fill("nothing-like-it")  # htmx swaps the results as one types
+    expect(olga.get_by_text("No model matches.")).to_be_visible()
+    expect(olga).to_have_url(f"{server}/models?q=nothing-like-it&verdict=&alias=")
     olga.goto("/compare?a=acme/summariser@1&b=acme/summariser@2")
     expect(olga.get_by_role("heading", name="acme/summariser@1 → acme/summariser@2")).to_be_visible()
     _shot(olga, "compare")

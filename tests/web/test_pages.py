@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from modelsteward.gate import admit
 from modelsteward.server._web._session import SESSION_COOKIE, SignInLimiter
 from tests.web.conftest import Workspace, app_of, csrf_of
+from tests.web.test_views import FAIRNESS
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "models" / "noncommercial"
 
@@ -175,3 +176,23 @@ def test_those_who_may_not_admit_are_told_so(workspace: Workspace, user: str) ->
     assert "Only a submitter" in page.text
     post = client.post("/admit", data={"source": str(EXAMPLE), "name": "x/y", "csrf": csrf_of(page.text)})
     assert post.status_code == 403
+
+
+def test_an_evaluated_version_shows_its_metrics_with_intervals_and_fairness_charts(
+    workspace: Workspace,
+) -> None:
+    ref = _admitted(workspace)
+    metrics = {"accuracy": {"value": 0.912, "low": 0.874, "high": 0.945, "level": 0.95, "resamples": 1000}}
+    workspace.registry.record_evaluation(
+        ref,
+        task="classification",
+        dataset_digest="sha256:" + "0" * 64,
+        record={"task": "classification", "metrics": metrics, "fairness": FAIRNESS},
+        actor="sam",
+    )
+    page = _client(workspace, "val").get("/models/acme/summariser/versions/1").text
+    assert "0.912" in page
+    assert "0.874 – 0.945" in page
+    assert 'data-chart="bar"' in page
+    assert "Groups by sex; parity ratio 0.60" in page
+    assert "sex=f (n=40)" in page

@@ -150,14 +150,14 @@ def fairness_series(fairness: Mapping[str, Any]) -> tuple[Series, ...]:
             ", ".join(f"{k}={v}" for k, v in (g.get("group") or {}).items()) + f" (n={g.get('count', '?')})"
             for g in groups
         )
-        columns = tuple(
-            (title, tuple(_num(g.get(key)) for g in groups))
-            for key, title in (
-                ("selection_rate", "Selection rate"),
-                ("true_positive_rate", "True positive rate"),
-                ("accuracy", "Accuracy"),
-            )
+        rates = (
+            ("selection_rate", "Selection rate"),
+            ("true_positive_rate", "True positive rate"),
+            ("accuracy", "Accuracy"),
         )
+        every = ((title, tuple(_num(g.get(key)) for g in groups)) for key, title in rates)
+        # A rate no group has (no labels, say) is left out rather than drawn as nothing.
+        columns = tuple((title, values) for title, values in every if any(v is not None for v in values))
         features = " × ".join(str(f) for f in disparity.get("features", ()))
         ratio = _num(disparity.get("demographic_parity_ratio"))
         note = "" if ratio is None else f"; parity ratio {ratio:.2f}"
