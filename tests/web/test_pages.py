@@ -196,3 +196,23 @@ def test_an_evaluated_version_shows_its_metrics_with_intervals_and_fairness_char
     assert 'data-chart="bar"' in page
     assert "Groups by sex; parity ratio 0.60" in page
     assert "sex=f (n=40)" in page
+
+
+def test_a_revoked_token_is_signed_out_at_the_next_click(workspace: Workspace) -> None:
+    client = _client(workspace, "val")
+    assert client.get("/models").status_code == 200
+    (token,) = workspace.registry.tokens("val")
+    workspace.registry.revoke_token(token.id, actor="admin")
+    response = client.get("/models", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/signin")
+    assert f'{SESSION_COOKIE}=""' in response.headers["set-cookie"]
+
+
+def test_a_search_typed_with_htmx_gets_only_the_results(workspace: Workspace) -> None:
+    _admitted(workspace)
+    client = _client(workspace, "val")
+    partial = client.get("/models?q=summ", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert partial.text.lstrip().startswith('<div id="results"')
+    assert "acme/summariser" in partial.text
+    assert "<html" not in partial.text

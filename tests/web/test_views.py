@@ -3,8 +3,11 @@ states, audit entries."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import modelsteward.server._web
 from modelsteward.registry import Approval, AuditEntry
 from modelsteward.server._web._views import audit_of, domain_states, fairness_series, metrics_of
 
@@ -73,3 +76,27 @@ def test_the_audit_trail_of_a_version_is_its_own_entries_newest_first() -> None:
     entries = [entry(1, "a/b@1"), entry(2, "a/b@2"), entry(3, "a/b"), entry(4, "a/bc@1"), entry(5, "a/b@1")]
     assert [e.seq for e in audit_of(entries, "a/b", 1)] == [5, 1]
     assert [e.seq for e in audit_of(entries, "a/b")] == [5, 3, 2, 1]
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_text_colours_meet_wcag_aa_contrast_on_their_backgrounds() -> None:
+    css = (Path(modelsteward.server._web.__file__).parent / "static" / "steward.css").read_text()
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6});", css))
+    pairs = [
+        ("ink", "bg"),
+        ("muted", "bg"),
+        ("muted", "card"),
+        ("brand", "card"),
+        ("brand-ink", "brand"),
+        ("ok", "ok-bg"),
+        ("warn", "warn-bg"),
+        ("bad", "bad-bg"),
+    ]
+    for text, background in pairs:
+        lighter, darker = sorted((_luminance(colours[text]), _luminance(colours[background])), reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (text, background)

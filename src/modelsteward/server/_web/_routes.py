@@ -556,10 +556,7 @@ def _siblings(ctx: WebContext, name: str) -> list[VersionInfo]:
 
 
 def _required(ctx: WebContext, alias: str) -> tuple[str, ...]:
-    if ctx.policy is None:
-        return ()
-    required = getattr(ctx.policy, "required_approvals", None)
-    return tuple(required(alias)) if callable(required) else ()
+    return () if ctx.policy is None else ctx.policy.required_approvals(alias)
 
 
 def _domains(ctx: WebContext, user: User, info: VersionInfo) -> tuple[str, ...]:

@@ -176,7 +176,7 @@ def domain_states(approvals: Iterable[Approval], domains: Iterable[str]) -> tupl
         states.append(
             DomainState(domain, None)
             if found is None
-            else DomainState(domain, _decision(found), found.actor, found.comment)
+            else DomainState(domain, found.decision, found.actor, found.comment)
         )
     return tuple(states)
 
@@ -245,11 +245,6 @@ def monitoring_series(result: Timeline) -> tuple[Series, ...]:
             )
         )
     return tuple(charts)
-
-
-def _decision(approval: Approval) -> str:
-    # ``decision`` arrived with rejections; an approval recorded before it has none.
-    return str(getattr(approval, "decision", "approve") or "approve")
 
 
 def _check(check: Mapping[str, Any]) -> CheckView:
