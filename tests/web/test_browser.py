@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from modelsteward.core import Component, Origin, Severity, Vulnerability
 from modelsteward.gate import admit
 from modelsteward.monitoring import Event, EventStore
 from modelsteward.server import ServerConfig, create_app
@@ -110,6 +111,25 @@ def _log_events(workspace: Workspace, model: str, version: int) -> None:
     EventStore(workspace.settings.events).append(events)
 
 
+def _watched(workspace: Workspace) -> None:
+    """What ``steward watch`` and ``steward audit-deps`` would have recorded: a newer upstream revision
+    and a vulnerability in a component of the latest version."""
+    workspace.registry.record_upstream(
+        "acme/summariser",
+        source="hf://acme/summariser@main",
+        state={"revision": "f" * 40, "licenses": ["cc-by-nc-4.0"], "gated": False, "new_version": None},
+        changes=["new revision ffffffffffff"],
+        actor="watch",
+    )
+    component = Component("torch", Origin.REQUIREMENT, version="2.0.0")
+    vulnerability = Vulnerability(
+        component, "GHSA-test-0001", ("CVE-2099-0001",), "remote code execution", Severity.HIGH, ("2.6.0",)
+    )
+    workspace.registry.record_vulnerabilities(
+        [("acme/summariser@2", vulnerability)], scope=None, actor="audit"
+    )
+
+
 def test_submit_review_promote_and_monitor_in_a_browser(
     browser: Browser, server: str, workspace: Workspace
 ) -> None:
@@ -177,7 +197,11 @@ def test_submit_review_promote_and_monitor_in_a_browser(
     olga.goto("/compare?a=acme/summariser@1&b=acme/summariser@2")
     expect(olga.get_by_role("heading", name="acme/summariser@1 → acme/summariser@2")).to_be_visible()
     _shot(olga, "compare")
+    _watched(workspace)
     olga.goto("/upstream")
+    row = olga.get_by_role("row", name="acme/summariser")
+    expect(row).to_contain_text("newer upstream")
+    expect(row).to_contain_text("GHSA-test-0001")
     _shot(olga, "upstream")
 
     # A viewer reads the served version's drift chart.

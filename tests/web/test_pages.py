@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from modelsteward.gate import admit
+from modelsteward.server import ServerConfig, create_app
 from modelsteward.server._web._session import SESSION_COOKIE, SignInLimiter
-from tests.web.conftest import Workspace, app_of, csrf_of
+from tests.web.conftest import POLICY, Workspace, app_of, csrf_of
 from tests.web.test_views import FAIRNESS
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "models" / "noncommercial"
@@ -216,3 +218,28 @@ def test_a_search_typed_with_htmx_gets_only_the_results(workspace: Workspace) ->
     assert partial.text.lstrip().startswith('<div id="results"')
     assert "acme/summariser" in partial.text
     assert "<html" not in partial.text
+
+
+def test_an_admission_that_fails_is_told_on_its_job_page(workspace: Workspace, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    with TestClient(create_app(ServerConfig(settings=workspace.settings, policy=policy))) as client:
+        page = client.get("/signin")
+        client.post("/signin", data={"token": workspace.tokens["sam"], "csrf": csrf_of(page.text)})
+        form = client.get("/admit")
+        missing = str(tmp_path / "no-such-model")
+        submitted = client.post(
+            "/admit",
+            data={"source": missing, "name": "acme/missing", "csrf": csrf_of(form.text)},
+            follow_redirects=False,
+        )
+        assert submitted.status_code == 303
+        job = submitted.headers["location"]
+        assert job.startswith("/jobs/job_")
+        deadline = time.monotonic() + 30
+        while 'http-equiv="refresh"' in (shown := client.get(job)).text:
+            assert time.monotonic() < deadline, "the job did not finish within 30 s"
+            time.sleep(0.1)
+        assert "Failed." in shown.text
+        assert "no-such-model" in shown.text
+        assert client.get("/jobs/job_0000000000000000").status_code == 404
