@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from modelsteward.core import Component, Origin, Severity, Vulnerability
 from modelsteward.gate import admit
 from modelsteward.monitoring import Event, EventStore
+from modelsteward.registry import Alert, AlertState
 from modelsteward.server import ServerConfig, create_app
 from tests.web.conftest import CHROMIUM, POLICY, Workspace
 from tests.web.test_views import FAIRNESS
@@ -130,6 +131,27 @@ def _watched(workspace: Workspace) -> None:
     )
 
 
+def _alert(workspace: Workspace, model: str, version: int) -> None:
+    """A firing drift alert, as ``steward monitor check`` records one."""
+    now = datetime.now(UTC)
+    labels = {"alertname": "AgeDrift", "model": model, "version": str(version), "column": "input.age"}
+    alert = Alert(
+        fingerprint="0123456789abcdef",
+        rule="AgeDrift",
+        labels=labels,
+        annotations={"summary": "input.age drifted from the evaluation data"},
+        severity=Severity.HIGH,
+        state=AlertState.FIRING,
+        value=2.2,
+        active_since=now - timedelta(hours=2),
+        fired_at=now - timedelta(hours=1),
+        resolved_at=None,
+        observed_at=now,
+        evaluated_at=now,
+    )
+    workspace.registry.record_alerts([alert], actor="monitor")
+
+
 def test_submit_review_promote_and_monitor_in_a_browser(
     browser: Browser, server: str, workspace: Workspace
 ) -> None:
@@ -206,12 +228,14 @@ def test_submit_review_promote_and_monitor_in_a_browser(
 
     # A viewer reads the served version's drift chart.
     _log_events(workspace, "acme/summariser", 1)
+    _alert(workspace, "acme/summariser", 1)
     val = _signed_in(browser, server, workspace.tokens["val"])
     val.goto("/monitoring?model=acme/summariser&version=1&hours=5&window=30&baseline=60")
     figure = val.get_by_role("figure", name="Drift of input.age")
     expect(figure.locator("canvas")).to_be_visible()
     expect(figure.get_by_role("table")).to_be_hidden()  # the data table folds away once drawn
-    expect(val.get_by_role("row", name="input.age")).to_contain_text("drifted")
+    expect(val.get_by_role("row", name="input.age").first).to_contain_text("drifted")
+    expect(val.get_by_role("row", name="AgeDrift")).to_contain_text("firing")
     _shot(val, "monitoring")
     # A viewer may not approve or promote.
     expect(val.get_by_role("link", name="Admit", exact=True)).to_have_count(0)
