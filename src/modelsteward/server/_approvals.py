@@ -7,14 +7,14 @@ from fastapi.responses import JSONResponse, Response
 
 from modelsteward.server._auth import Reviewer
 from modelsteward.server._errors import ApiError
-from modelsteward.server._schemas import ApprovalIn, ApprovalOut, ErrorOut, approval_json
+from modelsteward.server._schemas import ApprovalIn, ApprovalOut, ErrorOut, VersionNumber, approval_json
 from modelsteward.server._state import state
 
 router = APIRouter(tags=["approvals"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
 
 @router.post("/models/{name:path}/versions/{number}/approvals", response_model=ApprovalOut, status_code=201)
-def decide(request: Request, user: Reviewer, name: str, number: int, body: ApprovalIn) -> Response:
+def decide(request: Request, user: Reviewer, name: str, number: VersionNumber, body: ApprovalIn) -> Response:
     """Approve or reject a version in ``domain``, one of the caller's reviewer domains. Nobody decides on
     a version they submitted (separation of duties): 403."""
     if body.domain not in user.domains:

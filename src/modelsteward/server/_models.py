@@ -14,6 +14,7 @@ from modelsteward.server._schemas import (
     ModelDetailOut,
     ModelPageOut,
     TagIn,
+    VersionNumber,
     VersionOut,
     VersionPageOut,
     model_json,
@@ -50,7 +51,9 @@ async def list_models(
 
 
 @router.get("/models/{name:path}/versions/{number}/evaluations", response_model=list[EvaluationOut])
-def list_evaluations(request: Request, _user: Reader, name: str, number: int) -> list[dict[str, Any]]:
+def list_evaluations(
+    request: Request, _user: Reader, name: str, number: VersionNumber
+) -> list[dict[str, Any]]:
     """The evaluations recorded for a version since its admission, oldest first."""
     return [
         {
@@ -66,7 +69,7 @@ def list_evaluations(request: Request, _user: Reader, name: str, number: int) ->
 
 
 @router.post("/models/{name:path}/versions/{number}/tags", response_model=VersionOut)
-def add_tag(request: Request, user: Tagger, name: str, number: int, body: TagIn) -> Response:
+def add_tag(request: Request, user: Tagger, name: str, number: VersionNumber, body: TagIn) -> Response:
     """Label a version (nothing changes if it has the tag)."""
     registry = state(request).registry
     registry.tag(f"{name}@{number}", body.tag, actor=user.name)
@@ -74,14 +77,14 @@ def add_tag(request: Request, user: Tagger, name: str, number: int, body: TagIn)
 
 
 @router.delete("/models/{name:path}/versions/{number}/tags/{tag:path}", status_code=204)
-def remove_tag(request: Request, user: Tagger, name: str, number: int, tag: str) -> Response:
+def remove_tag(request: Request, user: Tagger, name: str, number: VersionNumber, tag: str) -> Response:
     """Take a tag off a version."""
     state(request).registry.untag(f"{name}@{number}", tag, actor=user.name)
     return Response(status_code=204)
 
 
 @router.post("/models/{name:path}/versions/{number}/archive", response_model=VersionOut)
-def archive_version(request: Request, user: Archiver, name: str, number: int) -> Response:
+def archive_version(request: Request, user: Archiver, name: str, number: VersionNumber) -> Response:
     """Archive one version: readable by number, never aliased or approved again."""
     registry = state(request).registry
     registry.archive(f"{name}@{number}", actor=user.name)
@@ -89,7 +92,7 @@ def archive_version(request: Request, user: Archiver, name: str, number: int) ->
 
 
 @router.get("/models/{name:path}/versions/{number}", response_model=VersionOut)
-async def get_version(request: Request, _user: Reader, name: str, number: int) -> Response:
+async def get_version(request: Request, _user: Reader, name: str, number: VersionNumber) -> Response:
     """One version, with its tags, aliases and approvals (not its manifest or admission record)."""
     return JSONResponse(version_json(state(request).registry.version_summary(name, number=number)))
 

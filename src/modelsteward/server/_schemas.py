@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from modelsteward.registry import (
@@ -210,6 +211,8 @@ class KpisOut(BaseModel):
 
 
 # Requests
+
+VersionNumber = Annotated[int, Path(ge=1, le=999_999_999, description="A version number: 1, 2, ...")]
 
 _NAME = Field(min_length=1, max_length=200)
 
