@@ -243,3 +243,6 @@ def test_an_admission_that_fails_is_told_on_its_job_page(workspace: Workspace, t
         assert "Failed." in shown.text
         assert "no-such-model" in shown.text
         assert client.get("/jobs/job_0000000000000000").status_code == 404
+        recent = client.get("/admit").text
+        assert "Your recent admissions" in recent
+        assert f'href="{job}"' in recent

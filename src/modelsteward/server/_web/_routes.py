@@ -335,7 +335,13 @@ def web_routes(
             request,
             user,
             "admit.html.j2",
-            {"error": "", "source": "", "name": "", "allowed": user.role in _SUBMITTERS},
+            {
+                "error": "",
+                "source": "",
+                "name": "",
+                "allowed": user.role in _SUBMITTERS,
+                "jobs": _recent_jobs(request, user),
+            },
         )
 
     @router.post("/admit")
@@ -357,6 +363,7 @@ def web_routes(
                 "source": source,
                 "name": name,
                 "allowed": True,
+                "jobs": _recent_jobs(request, user),
             }
             return _page(ctx, request, user, "admit.html.j2", context, status=422)
         # The server's runner answers with the job's API address; people follow it on the job's page.
@@ -592,9 +599,24 @@ def _pending(ctx: WebContext, user: User) -> list[dict[str, Any]]:
     return cards
 
 
+def _jobs(request: Request) -> Any:
+    """The job queue of the server this router is mounted in (``app.state.steward.jobs``), or None when
+    the router is mounted without one."""
+    return getattr(getattr(request.app.state, "steward", None), "jobs", None)
+
+
+def _recent_jobs(request: Request, user: User) -> list[Mapping[str, Any]]:
+    """The user's latest admissions, newest first."""
+    jobs = _jobs(request)
+    if jobs is None:
+        return []
+    recent: list[Mapping[str, Any]] = jobs.recent(50)
+    return [j for j in recent if j.get("submitted_by") == user.name and j.get("kind") == "admit"][:10]
+
+
 def _job(request: Request, job_id: str) -> Mapping[str, Any] | None:
-    """The record of a job of the server this router is mounted in (``app.state.steward.jobs``), or None."""
-    jobs = getattr(getattr(request.app.state, "steward", None), "jobs", None)
+    """The record of job ``job_id`` of the server this router is mounted in, or None."""
+    jobs = _jobs(request)
     if jobs is None or not re.fullmatch(r"job_[0-9a-f]{16}", job_id):
         return None
     try:
