@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 
 from modelsteward.gate import admit
 from modelsteward.server import ServerConfig, create_app
+from modelsteward.server._web._routes import PAGE_SIZE
 from modelsteward.server._web._session import SESSION_COOKIE, SignInLimiter
+from tests.registry._samples import register_sample
 from tests.web.conftest import POLICY, Workspace, app_of, csrf_of
 from tests.web.test_views import FAIRNESS
 
@@ -246,3 +248,18 @@ def test_an_admission_that_fails_is_told_on_its_job_page(workspace: Workspace, t
         recent = client.get("/admit").text
         assert "Your recent admissions" in recent
         assert f'href="{job}"' in recent
+
+
+def test_the_models_list_is_paged_and_keeps_its_filters(workspace: Workspace) -> None:
+    for n in range(PAGE_SIZE + 3):
+        register_sample(workspace.registry, f"acme/m{n:03d}", f"weights {n}".encode())
+    client = _client(workspace, "val")
+    first = client.get("/models?q=acme").text
+    assert "Page 1 of 2" in first
+    assert "acme/m000" in first
+    assert "acme/m052" not in first
+    assert 'href="/models?q=acme&amp;verdict=&amp;alias=&amp;page=2"' in first
+    second = client.get("/models?q=acme&page=2").text
+    assert "acme/m052" in second
+    assert "acme/m000" not in second
+    assert "Page 2 of 2" in client.get("/models?q=acme&page=99").text

@@ -30,7 +30,7 @@ from modelsteward.monitoring import (
     timeline,
 )
 from modelsteward.policy import Policy
-from modelsteward.registry import Registry, RegistryError, Role, User, VersionInfo
+from modelsteward.registry import ModelSummary, Registry, RegistryError, Role, User, VersionInfo
 from modelsteward.server._web import _views
 from modelsteward.server._web._session import (
     ANONYMOUS_COOKIE,
@@ -51,6 +51,8 @@ AdmitRunner = Callable[[str, str, User], str]
 """Starts an admission of (source, name) for a user and returns where to follow it (a job's page or the
 version's): the server's job queue when it has one."""
 
+PAGE_SIZE = 50
+"""Models listed on one page."""
 _VERDICTS = ("approve", "review", "reject")
 _PROMOTERS = {Role.OWNER, Role.ADMIN}
 _SUBMITTERS = {Role.SUBMITTER, Role.OWNER, Role.ADMIN}
@@ -152,7 +154,7 @@ def web_routes(
         return response
 
     @router.get("/models")
-    def models(request: Request, q: str = "", verdict: str = "", alias: str = "") -> Response:
+    def models(request: Request, q: str = "", verdict: str = "", alias: str = "", page: int = 1) -> Response:
         user = _user(ctx, request)
         if user is None:
             return _signin_redirect(request)
@@ -165,8 +167,16 @@ def web_routes(
             and (not alias or alias in m.aliases)
         ]
         aliases = sorted({a for m in summaries for a in m.aliases})
+        pages = max(1, -(-len(shown) // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        query = {"q": q, "verdict": verdict, "alias": alias}
         context = {
-            "models": shown,
+            "models": shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "matched": len(shown),
+            "page": page,
+            "pages": pages,
+            "previous": f"/models?{urlencode({**query, 'page': page - 1})}" if page > 1 else "",
+            "next": f"/models?{urlencode({**query, 'page': page + 1})}" if page < pages else "",
             "total": len(summaries),
             "q": q,
             "verdict": verdict,
@@ -554,8 +564,10 @@ def _version(ctx: WebContext, name: str, number: int) -> VersionInfo | None:
         return None
 
 
-def _siblings(ctx: WebContext, name: str) -> list[VersionInfo]:
-    summary = next((m for m in ctx.registry.list_models() if m.name == name), None)
+def _siblings(ctx: WebContext, name: str, summary: ModelSummary | None = None) -> list[VersionInfo]:
+    """Every version of model ``name``, newest first (``summary``: its summary, if already read)."""
+    if summary is None:
+        summary = next((m for m in ctx.registry.list_models() if m.name == name), None)
     if summary is None:
         return []
     found = (_version(ctx, name, n) for n in range(summary.versions, 0, -1))
@@ -582,7 +594,7 @@ def _pending(ctx: WebContext, user: User) -> list[dict[str, Any]]:
     for summary in ctx.registry.list_models():
         if summary.archived:
             continue
-        for info in _siblings(ctx, summary.name):
+        for info in _siblings(ctx, summary.name, summary):
             if info.archived or info.verdict.value == "reject":
                 continue
             states = _views.domain_states(info.approvals, user.domains)
