@@ -263,3 +263,32 @@ def test_the_models_list_is_paged_and_keeps_its_filters(workspace: Workspace) ->
     assert "acme/m052" in second
     assert "acme/m000" not in second
     assert "Page 2 of 2" in client.get("/models?q=acme&page=99").text
+
+
+def test_a_standing_rejection_shows_on_the_version_and_blocks_promotion(workspace: Workspace) -> None:
+    ref = _admitted(workspace)
+    workspace.registry.approve(ref, role="security", actor="sec")
+    lee = _client(workspace, "lee")
+    csrf = csrf_of(lee.get("/approvals").text)
+    rejected = lee.post(
+        "/approvals",
+        data={"ref": ref, "domain": "legal", "decision": "reject", "comment": "NC licence", "csrf": csrf},
+    )
+    assert "Rejected acme/summariser@1 for legal" in rejected.text
+    owner = _client(workspace, "olga")
+    page = owner.get("/models/acme/summariser/versions/1").text
+    assert "rejected</span> by lee" in page
+    assert "NC licence" in page
+    refused = owner.post(
+        "/models/acme/summariser/aliases", data={"alias": "production", "version": "1", "csrf": csrf_of(page)}
+    )
+    assert "Refused." in refused.text
+    assert workspace.registry.get(ref).aliases == ()
+
+
+def test_signing_out_forgets_the_session(workspace: Workspace) -> None:
+    client = _client(workspace, "val")
+    out = client.post("/signout", data={"csrf": csrf_of(client.get("/models").text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
+    assert client.get("/models", follow_redirects=False).status_code == 303
