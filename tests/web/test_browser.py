@@ -20,11 +20,12 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from modelsteward.core import Component, Origin, Severity, Vulnerability
+from modelsteward.core import Component, Origin, Severity, Verdict, Vulnerability
 from modelsteward.gate import admit
 from modelsteward.monitoring import Event, EventStore
 from modelsteward.registry import Alert, AlertState
 from modelsteward.server import ServerConfig, create_app
+from tests.registry._samples import register_sample
 from tests.web.conftest import CHROMIUM, POLICY, Workspace
 from tests.web.test_views import FAIRNESS
 
@@ -210,6 +211,14 @@ def test_submit_review_promote_and_monitor_in_a_browser(
     assert workspace.registry.get("acme/summariser@1").aliases == ("production",)
 
     # Anyone sees the models with their badges, and can compare the two versions.
+    for name, verdict in (
+        ("vision/yolo-detector", Verdict.APPROVE),
+        ("nlp/minilm-embedder", Verdict.APPROVE),
+        ("legal/contract-llm", Verdict.REVIEW),
+        ("risk/credit-scorer", Verdict.APPROVE),
+    ):
+        register_sample(workspace.registry, name, name.encode(), verdict=verdict, actor="sam")
+    workspace.registry.set_alias("nlp/minilm-embedder", "staging", 1, actor="olga")
     olga.goto("/models")
     expect(olga.get_by_role("row", name="acme/summariser")).to_contain_text("production → v1")
     _shot(olga, "models")
