@@ -145,6 +145,9 @@ def test_the_version_page_shows_the_decision_checks_licence_and_downloads(worksp
     assert sarif.status_code == 200
     assert sarif.json()["version"] == "2.1.0"
     assert "attachment" in sarif.headers["content-disposition"]
+    report = client.get("/models/acme/summariser/versions/1/documents/report")
+    assert report.headers["content-type"].startswith("text/html")
+    assert "sandbox" in report.headers["content-security-policy"]
     assert client.get("/models/acme/summariser/versions/1/documents/nothing").status_code == 404
     assert ref == "acme/summariser@1"
     assert "/models/acme/summariser/versions/1" in client.get("/models?q=summ").text

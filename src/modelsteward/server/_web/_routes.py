@@ -203,6 +203,8 @@ def web_routes(
         headers = {
             "Content-Disposition": f'attachment; filename="{safe}"',
             "X-Content-Type-Options": "nosniff",
+            # A report is HTML from a model's files: should a browser open it here, it runs nothing.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
         }
         return Response(store.read(info.documents[kind]), media_type=media, headers=headers)
 

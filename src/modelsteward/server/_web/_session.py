@@ -59,9 +59,14 @@ class SignInLimiter:
     def blocked(self, client: str, now: float | None = None) -> bool:
         """Whether ``client`` has failed too often lately."""
         moment = time.monotonic() if now is None else now
-        failures = self._failures[client]
+        failures = self._failures.get(client)
+        if failures is None:
+            return False
         while failures and failures[0] <= moment - self._period:
             failures.popleft()
+        if not failures:
+            del self._failures[client]  # forget quiet clients: the table holds only recent failures
+            return False
         return len(failures) >= self._attempts
 
     def failed(self, client: str, now: float | None = None) -> None:
