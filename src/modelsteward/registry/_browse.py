@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from modelsteward.core import Verdict
@@ -87,6 +87,54 @@ def _latest(column: Any) -> Any:
     )
 
 
+# The statements are built once, with bound parameters: building a SQLAlchemy statement costs more
+# than SQLite takes to run one of these, and a statement built once is also compiled once (cached).
+_LATEST_VERDICT = _latest(VersionRow.verdict)
+_MODEL_COLUMNS = select(
+    ModelRow.id,
+    ModelRow.name,
+    ModelRow.created,
+    ModelRow.archived,
+    select(func.count(VersionRow.id))
+    .where(VersionRow.model_id == ModelRow.id)
+    .scalar_subquery()
+    .label("versions"),
+    _latest(VersionRow.number).label("latest"),
+    _LATEST_VERDICT.label("verdict"),
+)
+_MODEL_BY_NAME = _MODEL_COLUMNS.where(ModelRow.name == bindparam("name"))
+_MODEL_ID = select(ModelRow.id).where(ModelRow.name == bindparam("name"))
+_TAGGED = exists(
+    select(TagRow.tag)
+    .join(VersionRow, TagRow.version_id == VersionRow.id)
+    .where(VersionRow.model_id == ModelRow.id, TagRow.tag == bindparam("tag"))
+)
+_PAGES: dict[tuple[bool, bool, bool], tuple[Any, Any]] = {}
+
+
+def _models_statements(q: bool, verdict: bool, tag: bool) -> tuple[Any, Any]:
+    """The page and count statements of the filters in use (one pair for each of 8 combinations)."""
+    key = (q, verdict, tag)
+    if key not in _PAGES:
+        where: list[ColumnElement[bool]] = []
+        if q:
+            where.append(func.lower(ModelRow.name).like(bindparam("pattern"), escape="\\"))
+        if verdict:
+            where.append(bindparam("verdict") == _LATEST_VERDICT)
+        if tag:
+            where.append(_TAGGED)
+        page = (
+            _MODEL_COLUMNS.add_columns(func.count().over().label("total"))
+            .where(*where)
+            .order_by(ModelRow.name)
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+        count = select(func.count()).select_from(select(ModelRow.id).where(*where).subquery())
+        _PAGES[key] = (page, count)
+    return _PAGES[key]
+
+
 def models_page(
     session: Session,
     *,
@@ -99,126 +147,106 @@ def models_page(
     """Models by name whose name contains ``q`` (any case), whose latest version has ``verdict`` and
     one of whose versions has ``tag``."""
     limit, offset = _bounds(limit, offset)
-    latest_verdict = _latest(VersionRow.verdict)
-    where: list[ColumnElement[bool]] = []
+    page, count = _models_statements(bool(q), verdict is not None, tag is not None)
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(func.lower(ModelRow.name).like(f"%{escaped.lower()}%", escape="\\"))
+        params["pattern"] = f"%{escaped.lower()}%"
     if verdict is not None:
-        where.append(latest_verdict == verdict)
+        params["verdict"] = verdict
     if tag is not None:
-        tagged = (
-            select(TagRow.tag)
-            .join(VersionRow, TagRow.version_id == VersionRow.id)
-            .where(VersionRow.model_id == ModelRow.id, TagRow.tag == tag)
-        )
-        where.append(exists(tagged))
-    count = select(func.count(VersionRow.id)).where(VersionRow.model_id == ModelRow.id).scalar_subquery()
-    query = (
-        select(
-            ModelRow.id,
-            ModelRow.name,
-            ModelRow.created,
-            ModelRow.archived,
-            count.label("versions"),
-            _latest(VersionRow.number).label("latest"),
-            latest_verdict.label("verdict"),
-            func.count().over().label("total"),
-        )
-        .where(*where)
-        .order_by(ModelRow.name)
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = session.execute(query).all()
-    total = rows[0].total if rows else _count(session, select(ModelRow.id).where(*where))
+        params["tag"] = tag
+    connection = session.connection()
+    rows = connection.execute(page, params).all()
+    total = rows[0].total if rows else connection.execute(count, params).scalar_one()
     aliases = _model_aliases(session, [row.id for row in rows])
-    items = tuple(
-        ModelSummary(
-            name=row.name,
-            versions=row.versions,
-            latest=row.latest,
-            verdict=None if row.verdict is None else Verdict(row.verdict),
-            aliases=aliases.get(row.id, {}),
-            created=row.created,
-            archived=row.archived,
-        )
-        for row in rows
-    )
+    items = tuple(_model(row, aliases.get(row.id, {})) for row in rows)
     return Page(items, total, limit, offset)
 
 
 def model_summary(session: Session, name: str) -> ModelSummary:
     """One model at a glance; RegistryError if there is none of that name."""
-    query = select(
-        ModelRow.id,
-        ModelRow.created,
-        ModelRow.archived,
-        select(func.count(VersionRow.id)).where(VersionRow.model_id == ModelRow.id).scalar_subquery(),
-        _latest(VersionRow.number),
-        _latest(VersionRow.verdict),
-    ).where(ModelRow.name == name)
-    row = session.execute(query).first()
+    row = session.connection().execute(_MODEL_BY_NAME, {"name": name}).first()
     if row is None:
         raise RegistryError(f"no model named {name}")
-    model_id, created, archived, versions, latest, verdict = row
+    return _model(row, _model_aliases(session, [row.id]).get(row.id, {}))
+
+
+def _model(row: Any, aliases: dict[str, int]) -> ModelSummary:
     return ModelSummary(
-        name=name,
-        versions=versions,
-        latest=latest,
-        verdict=None if verdict is None else Verdict(verdict),
-        aliases=_model_aliases(session, [model_id]).get(model_id, {}),
-        created=created,
-        archived=archived,
+        name=row.name,
+        versions=row.versions,
+        latest=row.latest,
+        verdict=None if row.verdict is None else Verdict(row.verdict),
+        aliases=aliases,
+        created=row.created,
+        archived=row.archived,
     )
 
 
 _PARENT = select(VersionRow.id, VersionRow.number, VersionRow.model_id).subquery("parent")
 _PARENT_MODEL = select(ModelRow.id, ModelRow.name).subquery("parent_model")
-
-
-def _version_columns() -> Any:
-    return (
-        select(
-            VersionRow.id,
-            ModelRow.name,
-            VersionRow.number,
-            VersionRow.verdict,
-            VersionRow.manifest_digest,
-            VersionRow.source,
-            VersionRow.revision,
-            VersionRow.created,
-            VersionRow.archived,
-            VersionRow.submitted_by,
-            VersionRow.documents,
-            _PARENT_MODEL.c.name.label("parent_name"),
-            _PARENT.c.number.label("parent_number"),
-        )
-        .join(ModelRow, VersionRow.model_id == ModelRow.id)
-        .outerjoin(_PARENT, VersionRow.derived_from_id == _PARENT.c.id)
-        .outerjoin(_PARENT_MODEL, _PARENT.c.model_id == _PARENT_MODEL.c.id)
+_VERSION_COLUMNS = (
+    select(
+        VersionRow.id,
+        ModelRow.name,
+        VersionRow.number,
+        VersionRow.verdict,
+        VersionRow.manifest_digest,
+        VersionRow.source,
+        VersionRow.revision,
+        VersionRow.created,
+        VersionRow.archived,
+        VersionRow.submitted_by,
+        VersionRow.documents,
+        _PARENT_MODEL.c.name.label("parent_name"),
+        _PARENT.c.number.label("parent_number"),
     )
+    .join(ModelRow, VersionRow.model_id == ModelRow.id)
+    .outerjoin(_PARENT, VersionRow.derived_from_id == _PARENT.c.id)
+    .outerjoin(_PARENT_MODEL, _PARENT.c.model_id == _PARENT_MODEL.c.id)
+)
+_VERSIONS_OF = (
+    _VERSION_COLUMNS.add_columns(func.count().over().label("total"))
+    .where(ModelRow.name == bindparam("name"))
+    .order_by(VersionRow.number.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_VERSION_COUNT = select(func.count(VersionRow.id)).where(VersionRow.model_id == bindparam("model_id"))
+_VERSION_BY_NUMBER = _VERSION_COLUMNS.where(
+    ModelRow.name == bindparam("name"), VersionRow.number == bindparam("number")
+)
+_ALIAS_EVENT = (
+    select(func.max(AliasEventRow.id))
+    .join(ModelRow, AliasEventRow.model_id == ModelRow.id)
+    .where(ModelRow.name == bindparam("name"), AliasEventRow.alias == bindparam("alias"))
+    .scalar_subquery()
+)
+_VERSION_BY_ALIAS = (
+    _VERSION_COLUMNS.join(AliasEventRow, AliasEventRow.version_id == VersionRow.id)
+    .where(ModelRow.name == bindparam("name"))
+    .where(AliasEventRow.id == _ALIAS_EVENT)
+)
+_APPROVALS = (
+    select(ApprovalRow.role, ApprovalRow.actor, ApprovalRow.at, ApprovalRow.comment, ApprovalRow.decision)
+    .where(ApprovalRow.version_id == bindparam("version_id"))
+    .order_by(ApprovalRow.id)
+)
 
 
 def versions_page(session: Session, name: str, *, limit: int, offset: int) -> Page[VersionSummary]:
     """The versions of model ``name``, newest first; RegistryError if there is no such model."""
     limit, offset = _bounds(limit, offset)
-    query = (
-        _version_columns()
-        .add_columns(func.count().over().label("total"))
-        .where(ModelRow.name == name)
-        .order_by(VersionRow.number.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = session.execute(query).all()
+    connection = session.connection()
+    rows = connection.execute(_VERSIONS_OF, {"name": name, "limit": limit, "offset": offset}).all()
     if rows:
         total = rows[0].total
     else:
-        model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == name))
+        model_id = connection.execute(_MODEL_ID, {"name": name}).scalar()
         if model_id is None:
             raise RegistryError(f"no model named {name}")
-        total = _count(session, select(VersionRow.id).where(VersionRow.model_id == model_id))
+        total = connection.execute(_VERSION_COUNT, {"model_id": model_id}).scalar_one()
     ids = [row.id for row in rows]
     tags, aliases = _tags(session, ids), _version_aliases(session, ids)
     items = tuple(_summary(row, tags.get(row.id, ()), aliases.get(row.id, ())) for row in rows)
@@ -230,36 +258,23 @@ def version_summary(
 ) -> VersionSummary:
     """Version ``number`` of ``name``, or the one its ``alias`` points at, with tags, aliases and
     approvals; RegistryError naming what is missing."""
-    query = _version_columns().where(ModelRow.name == name)
+    connection = session.connection()
     if alias is not None:
-        latest = (
-            select(func.max(AliasEventRow.id))
-            .join(ModelRow, AliasEventRow.model_id == ModelRow.id)
-            .where(ModelRow.name == name, AliasEventRow.alias == alias)
-            .scalar_subquery()
-        )
-        query = query.join(AliasEventRow, and_(AliasEventRow.version_id == VersionRow.id)).where(
-            AliasEventRow.id == latest
-        )
+        row = connection.execute(_VERSION_BY_ALIAS, {"name": name, "alias": alias}).first()
     else:
-        query = query.where(VersionRow.number == number)
-    row = session.execute(query).first()
+        row = connection.execute(_VERSION_BY_NUMBER, {"name": name, "number": number}).first()
     if row is None:
-        if session.scalar(select(ModelRow.id).where(ModelRow.name == name)) is None:
+        if connection.execute(_MODEL_ID, {"name": name}).scalar() is None:
             raise RegistryError(f"no model named {name}")
         if alias is not None:
             raise RegistryError(f"{name} has no alias {alias}")
         raise RegistryError(f"{name} has no version {number}")
     approvals = tuple(
         Approval(role=a.role, actor=a.actor, at=a.at, comment=a.comment, decision=a.decision)
-        for a in session.scalars(
-            select(ApprovalRow).where(ApprovalRow.version_id == row.id).order_by(ApprovalRow.id)
-        )
+        for a in connection.execute(_APPROVALS, {"version_id": row.id})
     )
-    summary = _summary(
-        row, _tags(session, [row.id]).get(row.id, ()), _version_aliases(session, [row.id]).get(row.id, ())
-    )
-    return VersionSummary(**{**_fields(summary), "approvals": approvals})
+    tags = _tags(session, [row.id]).get(row.id, ())
+    return _summary(row, tags, _version_aliases(session, [row.id]).get(row.id, ()), approvals)
 
 
 def audit_page(
@@ -298,11 +313,9 @@ def _count(session: Session, query: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def _fields(summary: VersionSummary) -> dict[str, Any]:
-    return {name: getattr(summary, name) for name in VersionSummary.__slots__}
-
-
-def _summary(row: Any, tags: Sequence[str], aliases: Sequence[str]) -> VersionSummary:
+def _summary(
+    row: Any, tags: Sequence[str], aliases: Sequence[str], approvals: tuple[Approval, ...] = ()
+) -> VersionSummary:
     parent = None if row.parent_name is None else f"{row.parent_name}@{row.parent_number}"
     return VersionSummary(
         name=row.name,
@@ -318,41 +331,54 @@ def _summary(row: Any, tags: Sequence[str], aliases: Sequence[str]) -> VersionSu
         documents=dict(row.documents),
         aliases=tuple(aliases),
         tags=tuple(tags),
+        approvals=approvals,
     )
+
+
+_TAGS = (
+    select(TagRow.version_id, TagRow.tag)
+    .where(TagRow.version_id.in_(bindparam("ids", expanding=True)))
+    .order_by(TagRow.tag)
+)
+
+
+def _aliases_among(models: Any) -> Any:
+    """(model_id, alias, version_id, number) of every alias of ``models`` that points somewhere now."""
+    latest = (
+        select(func.max(AliasEventRow.id))
+        .where(AliasEventRow.model_id.in_(models))
+        .group_by(AliasEventRow.model_id, AliasEventRow.alias)
+    )
+    return (
+        select(AliasEventRow.model_id, AliasEventRow.alias, VersionRow.id, VersionRow.number)
+        .join(VersionRow, AliasEventRow.version_id == VersionRow.id)
+        .where(AliasEventRow.id.in_(latest))
+        .order_by(AliasEventRow.alias)
+    )
+
+
+_MODEL_ALIASES = _aliases_among(bindparam("ids", expanding=True))
+# An alias's latest move is only among those of the versions' models: restrict to them.
+_VERSION_ALIASES = _aliases_among(
+    select(VersionRow.model_id).where(VersionRow.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def _tags(session: Session, version_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
     if not version_ids:
         return {}
     found: dict[int, list[str]] = defaultdict(list)
-    query = (
-        select(TagRow.version_id, TagRow.tag).where(TagRow.version_id.in_(version_ids)).order_by(TagRow.tag)
-    )
-    for version_id, tag in session.execute(query):
+    for version_id, tag in session.connection().execute(_TAGS, {"ids": list(version_ids)}):
         found[version_id].append(tag)
     return {key: tuple(value) for key, value in found.items()}
-
-
-def _current_aliases(session: Session, where: ColumnElement[bool]) -> Sequence[Any]:
-    """(model_id, alias, version_id, number) of every alias that points somewhere now, among ``where``."""
-    latest = (
-        select(func.max(AliasEventRow.id)).where(where).group_by(AliasEventRow.model_id, AliasEventRow.alias)
-    )
-    query = (
-        select(AliasEventRow.model_id, AliasEventRow.alias, VersionRow.id, VersionRow.number)
-        .join(VersionRow, AliasEventRow.version_id == VersionRow.id)
-        .where(AliasEventRow.id.in_(latest))
-        .order_by(AliasEventRow.alias)
-    )
-    return session.execute(query).all()
 
 
 def _model_aliases(session: Session, model_ids: Collection[int]) -> dict[int, dict[str, int]]:
     if not model_ids:
         return {}
     found: dict[int, dict[str, int]] = defaultdict(dict)
-    for model_id, alias, _version_id, number in _current_aliases(
-        session, AliasEventRow.model_id.in_(model_ids)
+    for model_id, alias, _version_id, number in session.connection().execute(
+        _MODEL_ALIASES, {"ids": list(model_ids)}
     ):
         found[model_id][alias] = number
     return dict(found)
@@ -361,12 +387,11 @@ def _model_aliases(session: Session, model_ids: Collection[int]) -> dict[int, di
 def _version_aliases(session: Session, version_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
     if not version_ids:
         return {}
-    # An alias's latest move is only among those of the versions' models: restrict to them.
-    models = select(VersionRow.model_id).where(VersionRow.id.in_(version_ids))
     found: dict[int, list[str]] = defaultdict(list)
-    for _model_id, alias, version_id, _number in _current_aliases(
-        session, AliasEventRow.model_id.in_(models)
+    wanted = set(version_ids)
+    for _model_id, alias, version_id, _number in session.connection().execute(
+        _VERSION_ALIASES, {"ids": list(version_ids)}
     ):
-        if version_id in version_ids:
+        if version_id in wanted:
             found[version_id].append(alias)
     return {key: tuple(value) for key, value in found.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,11 @@ from sqlalchemy import Connection
 
 SCRIPTS = Path(__file__).with_name("migrations")
 """The migration scripts, shipped inside the package."""
+
+# Alembic keeps the running migration's context in module globals (``alembic.context``): two threads
+# opening registries at once (the server's jobs) would trample each other's. The database lock only
+# orders processes and connections, not this.
+_ALEMBIC = threading.Lock()
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -23,4 +29,5 @@ def alembic_config(connection: Connection) -> Config:
 
 def upgrade(connection: Connection) -> None:
     """Create or upgrade the schema to head; the caller holds the write lock, so concurrent opens queue."""
-    command.upgrade(alembic_config(connection), "head")
+    with _ALEMBIC:
+        command.upgrade(alembic_config(connection), "head")

@@ -88,7 +88,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     )
     app.state.steward = server
     _errors.install(app)
-    app.include_router(api_router(), prefix=API_PREFIX)
+    include_api(app)
     if config.web:
         from modelsteward.server._web import web_routes  # noqa: PLC0415 -- Jinja and templates only when served
 
@@ -118,14 +118,15 @@ def create_app(config: ServerConfig) -> FastAPI:
     return app
 
 
-def api_router() -> APIRouter:
-    """Every API route, in matching order: a model name may hold ``/``, so the routes under
-    ``/models/{name}/...`` come before ``GET /models/{name}`` itself."""
-    router = APIRouter()
+def include_api(app: FastAPI) -> None:
+    """Add every API route to ``app`` under ``/api/v1``, in matching order: a model name may hold ``/``,
+    so the routes under ``/models/{name}/...`` come before ``GET /models/{name}`` itself. Each module's
+    router is included in the app itself: every level of nesting is walked again when matching."""
     for module in (_meta, _job_routes, _aliases, _approvals, _models, _audit, _alerts, _monitoring, _users):
-        router.include_router(module.router)
-    _models.add_model_route(router)
-    return router
+        app.include_router(module.router, prefix=API_PREFIX)
+    last = APIRouter()
+    _models.add_model_route(last)
+    app.include_router(last, prefix=API_PREFIX)
 
 
 POLICY_ENV = "STEWARD_SERVER_POLICY"

@@ -141,19 +141,17 @@ class Authenticator:
 _bearer = HTTPBearer(auto_error=False, description="An API token from `steward tokens create`.")
 
 
-async def current_user(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> User:
-    """The authenticated caller (a FastAPI dependency)."""
-    authenticator: Authenticator = request.app.state.steward.authenticator
-    client = request.client.host if request.client is not None else "unknown"
-    return authenticator.user(None if credentials is None else credentials.credentials, client)
+def require(permission: Permission) -> Callable[..., Awaitable[User]]:
+    """A dependency giving the authenticated caller if their role has ``permission``; ApiError 401
+    (or 429) without a valid token, 403 without the permission. One dependency, not a chain: FastAPI
+    resolves each level of a chain on every request."""
 
-
-def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
-    """A dependency giving the caller if their role has ``permission``; ApiError 403 otherwise."""
-
-    async def check(user: Annotated[User, Depends(current_user)]) -> User:
+    async def check(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> User:
+        authenticator: Authenticator = request.app.state.steward.authenticator
+        client = request.client.host if request.client is not None else "unknown"
+        user = authenticator.user(None if credentials is None else credentials.credentials, client)
         if permission not in PERMISSIONS[user.role]:
             raise ApiError(
                 403,
