@@ -95,7 +95,7 @@ def test_a_reviewer_decides_only_in_their_domains_and_never_on_their_own_submiss
     url = f"/api/v1/models/{MODEL}/versions/2/approvals"
     ethics = client.post(url, json={"domain": "ethics"}, headers=reviewer)
     assert ethics.status_code == 403 and "security, legal" in ethics.json()["error"]["message"]
-    # The reviewer submits a version of their own (reviewers may submit) and may not approve it.
+    # A version registered by the reviewer (from the command line, say) is theirs: they may not approve it.
     with Registry.open(workspace.settings.database_url) as registry:
         register_sample(registry, MODEL, b"weights three", actor="reviewer")
     own = client.post(

@@ -16,8 +16,8 @@ from tests.server.conftest import MODEL, ROLES, Workspace, make_client
 
 # Who may do what (docs/server.md), written out here rather than read from the code under test.
 EVERYONE = frozenset(ROLES)
-SUBMIT = frozenset({"submitter", "reviewer", "owner", "admin"})
-TAG = SUBMIT
+SUBMIT = frozenset({"submitter", "admin"})
+TAG = frozenset({"submitter", "owner", "admin"})
 REVIEW = frozenset({"reviewer"})
 PROMOTE = frozenset({"owner", "admin"})
 ARCHIVE = PROMOTE

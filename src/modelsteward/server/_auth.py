@@ -51,12 +51,12 @@ class Permission(enum.StrEnum):
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    # Each role is a viewer plus its own duties (docs/identity.md): a reviewer judges what others
+    # submit and an owner promotes it; neither submits.
     Role.VIEWER: frozenset({Permission.READ}),
     Role.SUBMITTER: frozenset({Permission.READ, Permission.SUBMIT, Permission.TAG}),
-    Role.REVIEWER: frozenset({Permission.READ, Permission.SUBMIT, Permission.TAG, Permission.REVIEW}),
-    Role.OWNER: frozenset(
-        {Permission.READ, Permission.SUBMIT, Permission.TAG, Permission.PROMOTE, Permission.ARCHIVE}
-    ),
+    Role.REVIEWER: frozenset({Permission.READ, Permission.REVIEW}),
+    Role.OWNER: frozenset({Permission.READ, Permission.TAG, Permission.PROMOTE, Permission.ARCHIVE}),
     # Everything but approving: an administrator holds the keys, not a reviewer's judgement.
     Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW}),
 }
