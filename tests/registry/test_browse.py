@@ -1,0 +1,73 @@
+"""The server's read path in the registry: pages, filters and single versions, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelsteward.core import Verdict
+from modelsteward.registry import Registry, RegistryError
+from tests.registry.conftest import Admit
+
+
+def test_models_page_filters_counts_and_pages(registry: Registry, admit: Admit) -> None:
+    for i in range(12):
+        admit(f"org/m{i:02d}", f"a{i}".encode(), verdict=Verdict.REVIEW if i % 4 == 0 else Verdict.APPROVE)
+    admit("org/m01", b"second")
+    registry.set_alias("org/m01", "production", 2, actor="owner")
+    registry.tag("org/m05@1", "gpu/a100", actor="owner")
+    page = registry.models_page(limit=5, offset=0)
+    assert page.total == 12 and [m.name for m in page.items] == [f"org/m{i:02d}" for i in range(5)]
+    m01 = page.items[1]
+    assert (m01.versions, m01.latest, dict(m01.aliases)) == (2, 2, {"production": 2})
+    assert registry.models_page(limit=5, offset=10).total == 12
+    past = registry.models_page(limit=5, offset=50)
+    assert past.items == () and past.total == 12
+    assert [m.name for m in registry.models_page(q="M1").items] == ["org/m10", "org/m11"]
+    assert registry.models_page(q="%").total == 0 and registry.models_page(q="_").total == 0
+    review = registry.models_page(verdict="review")
+    assert [m.name for m in review.items] == ["org/m00", "org/m04", "org/m08"] and review.total == 3
+    assert [m.name for m in registry.models_page(tag="gpu/a100").items] == ["org/m05"]
+    assert registry.models_page(tag="gpu/a100", verdict="review", q="m").total == 0
+
+
+def test_versions_page_and_one_version(registry: Registry, admit: Admit) -> None:
+    admit("acme/cancer", b"one", actor="sam")
+    admit("acme/cancer", b"two", derived_from="acme/cancer@1", actor="sam")
+    registry.set_alias("acme/cancer", "production", 1, actor="owner")
+    registry.tag("acme/cancer@1", "exp", actor="owner")
+    registry.approve("acme/cancer@1", role="security", actor="rita")
+    page = registry.versions_page("acme/cancer", limit=1, offset=1)
+    assert page.total == 2 and [v.number for v in page.items] == [1]
+    assert page.items[0].aliases == ("production",) and page.items[0].tags == ("exp",)
+    second = registry.version_summary("acme/cancer", number=2)
+    assert second.derived_from == "acme/cancer@1" and second.submitted_by == "sam" and second.aliases == ()
+    aliased = registry.version_summary("acme/cancer", alias="production")
+    assert aliased.number == 1 and [(a.role, a.actor) for a in aliased.approvals] == [("security", "rita")]
+    assert registry.versions_page("acme/cancer", limit=10, offset=5).total == 2
+    summary = registry.model_summary("acme/cancer")
+    assert (summary.versions, summary.latest, dict(summary.aliases)) == (2, 2, {"production": 1})
+
+
+def test_missing_things_are_named(registry: Registry, admit: Admit) -> None:
+    admit("acme/cancer", b"one")
+    with pytest.raises(RegistryError, match="no model named acme/other"):
+        registry.versions_page("acme/other")
+    with pytest.raises(RegistryError, match="has no version 7"):
+        registry.version_summary("acme/cancer", number=7)
+    with pytest.raises(RegistryError, match="has no alias staging"):
+        registry.version_summary("acme/cancer", alias="staging")
+    with pytest.raises(RegistryError, match="no model named"):
+        registry.model_summary("nobody")
+
+
+def test_audit_page_filters_by_subject_actor_and_action(registry: Registry, admit: Admit) -> None:
+    admit("acme/cancer", b"one", actor="sam")
+    admit("acme/cancer_x", b"one", actor="sam")
+    registry.tag("acme/cancer@1", "exp", actor="olga")
+    page = registry.audit_page(subject="acme/cancer")
+    assert [(e.action, e.subject) for e in page.items] == [
+        ("tag", "acme/cancer@1"),
+        ("admit", "acme/cancer@1"),
+    ]
+    assert registry.audit_page(actor="sam").total == 2
+    assert registry.audit_page(action="tag", limit=1).items[0].actor == "olga"
