@@ -44,6 +44,10 @@ def test_versions_page_and_one_version(registry: Registry, admit: Admit) -> None
     aliased = registry.version_summary("acme/cancer", alias="production")
     assert aliased.number == 1 and [(a.role, a.actor) for a in aliased.approvals] == [("security", "rita")]
     assert registry.versions_page("acme/cancer", limit=10, offset=5).total == 2
+    detail, recent = registry.model_detail("acme/cancer", recent=1)
+    assert recent.total == 2 and [(v.number, v.aliases) for v in recent.items] == [(2, ())]
+    assert dict(detail.aliases) == {"production": 1}
+    assert registry.model_detail("acme/cancer")[1].items[1].aliases == ("production",)
     summary = registry.model_summary("acme/cancer")
     assert (summary.versions, summary.latest, dict(summary.aliases)) == (2, 2, {"production": 1})
 

@@ -253,6 +253,24 @@ def versions_page(session: Session, name: str, *, limit: int, offset: int) -> Pa
     return Page(items, total, limit, offset)
 
 
+def model_detail(session: Session, name: str, *, recent: int) -> tuple[ModelSummary, Page[VersionSummary]]:
+    """Model ``name`` at a glance and its ``recent`` newest versions, in four queries (the versions'
+    aliases are the model's); RegistryError if there is no such model."""
+    connection = session.connection()
+    row = connection.execute(_MODEL_BY_NAME, {"name": name}).first()
+    if row is None:
+        raise RegistryError(f"no model named {name}")
+    aliases = _model_aliases(session, [row.id]).get(row.id, {})
+    limit, _ = _bounds(recent, 0)
+    rows = connection.execute(_VERSIONS_OF, {"name": name, "limit": limit, "offset": 0}).all()
+    tags = _tags(session, [version.id for version in rows])
+    by_number: dict[int, list[str]] = defaultdict(list)
+    for alias, number in aliases.items():
+        by_number[number].append(alias)
+    items = tuple(_summary(v, tags.get(v.id, ()), sorted(by_number.get(v.number, ()))) for v in rows)
+    return _model(row, aliases), Page(items, row.versions, limit, 0)
+
+
 def version_summary(
     session: Session, name: str, *, number: int | None = None, alias: str | None = None
 ) -> VersionSummary:

@@ -737,6 +737,11 @@ class Registry:
         with self._db.reading() as session:
             return _browse.model_summary(session, name)
 
+    def model_detail(self, name: str, *, recent: int = 10) -> tuple[ModelSummary, Page[VersionSummary]]:
+        """Model ``name`` at a glance and its ``recent`` newest versions, from one snapshot."""
+        with self._db.reading() as session:
+            return _browse.model_detail(session, name, recent=recent)
+
     def versions_page(self, name: str, *, limit: int = 50, offset: int = 0) -> Page[VersionSummary]:
         """The versions of model ``name``, newest first, without manifests or records, with the total."""
         with self._db.reading() as session:

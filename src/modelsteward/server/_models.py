@@ -122,9 +122,9 @@ def archive_model(request: Request, user: Archiver, name: str) -> Response:
 
 
 def _model_detail(request: Request, name: str) -> dict[str, Any]:
-    registry = state(request).registry
-    document = model_json(registry.model_summary(name))
-    document["recent_versions"] = [version_json(v) for v in registry.versions_page(name, limit=10).items]
+    model, recent = state(request).registry.model_detail(name, recent=10)
+    document = model_json(model)
+    document["recent_versions"] = [version_json(v) for v in recent.items]
     return document
 
 
