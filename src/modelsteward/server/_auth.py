@@ -135,6 +135,11 @@ class Authenticator:
 
     def _fail(self, client: str, now: float) -> None:
         with self._lock:
+            if len(self._failures) >= _CACHE_LIMIT and client not in self._failures:
+                # Many addresses failing (a spread-out attack): forget those whose failures expired.
+                horizon = now - self._window
+                for stale in [key for key, times in self._failures.items() if times[-1] <= horizon]:
+                    del self._failures[stale]
             self._failures.setdefault(client, deque()).append(now)
 
 
