@@ -1,8 +1,9 @@
 """Pages of models, versions and audit entries for the server's read path.
 
-Each page is one or two indexed queries: no manifests or admission records are loaded for list items,
-and the total comes with the page (``count(*) OVER ()``) rather than from a second scan. A page past
-the end has no rows to carry the total, so only then is it counted separately.
+Each page is a few small indexed queries: no manifests or admission records are loaded for list
+items. A page of versions or audit entries carries its total (``count(*) OVER ()``); a page past the
+end has no rows to carry it, so only then is it counted separately. A page of models is always counted
+separately: there the window would make the database work out every matching model's latest verdict.
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ def _models_statements(q: bool, verdict: bool, tag: bool) -> tuple[Any, Any]:
             where.append(bindparam("verdict") == _LATEST_VERDICT)
         if tag:
             where.append(_TAGGED)
+        # The total by its own count, not count(*) OVER (): the window would make the database work out
+        # every matching model's latest version and verdict, not only the page's.
         page = (
-            _MODEL_COLUMNS.add_columns(func.count().over().label("total"))
-            .where(*where)
+            _MODEL_COLUMNS.where(*where)
             .order_by(ModelRow.name)
             .limit(bindparam("limit"))
             .offset(bindparam("offset"))
@@ -158,7 +160,7 @@ def models_page(
         params["tag"] = tag
     connection = session.connection()
     rows = connection.execute(page, params).all()
-    total = rows[0].total if rows else connection.execute(count, params).scalar_one()
+    total = connection.execute(count, params).scalar_one()
     aliases = _model_aliases(session, [row.id for row in rows])
     items = tuple(_model(row, aliases.get(row.id, {})) for row in rows)
     return Page(items, total, limit, offset)
