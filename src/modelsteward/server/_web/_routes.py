@@ -31,6 +31,7 @@ from modelsteward.monitoring import (
 )
 from modelsteward.policy import Policy
 from modelsteward.registry import ModelSummary, Registry, RegistryError, Role, User, VersionInfo
+from modelsteward.server._auth import PERMISSIONS, Permission
 from modelsteward.server._web import _views
 from modelsteward.server._web._session import (
     ANONYMOUS_COOKIE,
@@ -54,8 +55,6 @@ version's): the server's job queue when it has one."""
 PAGE_SIZE = 50
 """Models listed on one page."""
 _VERDICTS = ("approve", "review", "reject")
-_PROMOTERS = {Role.OWNER, Role.ADMIN}
-_SUBMITTERS = {Role.SUBMITTER, Role.OWNER, Role.ADMIN}
 # Content-Security-Policy: scripts and styles only from this server, no inline code, no framing.
 _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
@@ -228,7 +227,7 @@ def web_routes(
             "siblings": _siblings(ctx, name),
             "error": error,
             "notice": notice,
-            "can_promote": user.role in _PROMOTERS,
+            "can_promote": _may(user, Permission.PROMOTE),
             "can_review": user.role is Role.REVIEWER,
             "own": info.submitted_by == user.name,
             "required": _required(ctx, "production"),
@@ -246,7 +245,7 @@ def web_routes(
         number = int(form.get("version", "0") or 0)
         alias = form.get("alias", "production").strip()
         back = f"/models/{quote(name)}/versions/{number}"
-        if user.role not in _PROMOTERS:
+        if not _may(user, Permission.PROMOTE):
             return _forbidden(ctx, request, user, "only an owner or an admin may move an alias")
         try:
             ctx.registry.set_alias(
@@ -351,7 +350,7 @@ def web_routes(
                 "error": "",
                 "source": "",
                 "name": "",
-                "allowed": user.role in _SUBMITTERS,
+                "allowed": _may(user, Permission.SUBMIT),
                 "jobs": _recent_jobs(request, user),
             },
         )
@@ -364,7 +363,7 @@ def web_routes(
             return form
         if user is None:
             return _signin_redirect(request)
-        if user.role not in _SUBMITTERS:
+        if not _may(user, Permission.SUBMIT):
             return _forbidden(ctx, request, user, "only a submitter, an owner or an admin may admit a model")
         source, name = form.get("source", "").strip(), form.get("name", "").strip()
         try:
@@ -483,7 +482,7 @@ def _page(
             "user": user,
             "csrf": ctx.guard.token(binding),
             "path": request.url.path,
-            "can_admit": user is not None and user.role in _SUBMITTERS,
+            "can_admit": user is not None and _may(user, Permission.SUBMIT),
         }
     )
     response = HTMLResponse(body, status_code=status)
@@ -714,3 +713,8 @@ def _when(value: datetime | None) -> str:
 
 def _number(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _may(user: User, permission: Permission) -> bool:
+    """Whether ``user`` holds ``permission``: the pages follow the API's one table."""
+    return permission in PERMISSIONS[user.role]
