@@ -364,7 +364,7 @@ def web_routes(
         if user is None:
             return _signin_redirect(request)
         if not _may(user, Permission.SUBMIT):
-            return _forbidden(ctx, request, user, "only a submitter, an owner or an admin may admit a model")
+            return _forbidden(ctx, request, user, "only a submitter or an admin may admit a model")
         source, name = form.get("source", "").strip(), form.get("name", "").strip()
         try:
             target = await run_in_threadpool(_start_admission, ctx, source, name, user)
