@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from modelsteward.policy import load_policy
 from modelsteward.registry import Registry
 from modelsteward.settings import Settings
 from modelsteward.store import ArtifactStore
+from tests._ports import free_port
 from tests.conftest import Steward
 from tests.notify.servers import Receiver, http_receiver
 
@@ -77,13 +77,6 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def receiver() -> Iterator[Receiver]:
     with http_receiver() as running:
         yield running
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _send(client: httpx.Client, texts: list[str], phase: str) -> tuple[datetime, datetime]:
@@ -153,7 +146,7 @@ def test_served_minilm_drifts_fires_an_alert_at_the_webhook_and_resolves(
     # Every other sports article for the reference and the rest for the return: the files are ordered
     # by sport (football first), and the reference must be the same traffic, not one sport.
     phases = {"before": sport[0 : 2 * ROWS : 2], "shifted": tech[:ROWS], "after": sport[1 : 2 * ROWS : 2]}
-    port, events = _free_port(), tmp_path / "events"
+    port, events = free_port(), tmp_path / "events"
     command = [sys.executable, "-m", "modelsteward", "serve", "acme/minilm@1", "--port", str(port)]
     process = subprocess.Popen(
         [*command, "--events", str(events)], env=dict(os.environ), stderr=subprocess.PIPE, text=True
@@ -229,7 +222,7 @@ def test_a_tampered_minilm_snapshot_refuses_to_start(workspace: Settings, stewar
     config = ArtifactStore(workspace.store).materialize(manifest) / "config.json"
     config.chmod(0o644)
     config.write_text(config.read_text().replace("384", "385", 1))
-    result = steward("serve", "acme/minilm@1", "--port", str(_free_port()))
+    result = steward("serve", "acme/minilm@1", "--port", str(free_port()))
     assert result.exit_code == 1
     assert "acme/minilm@1: the stored files do not match the registered manifest (changed config.json)" in (
         result.stderr

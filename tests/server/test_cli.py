@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,19 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from tests._ports import free_port
 from tests.conftest import Steward
 from tests.server.conftest import Workspace
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_the_server_answers_with_two_workers(workspace: Workspace) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "STEWARD_HOME": str(workspace.settings.home),
@@ -66,7 +59,7 @@ def test_an_unusable_registry_is_refused_before_serving(
     steward: Steward, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STEWARD_DATABASE_URL", "mysql://nowhere/db")
-    result = steward("server", "--port", str(_free_port()))
+    result = steward("server", "--port", str(free_port()))
     assert result.exit_code == 2 and "SQLite or PostgreSQL" in result.stderr
     bad_policy = tmp_path / "policy.yaml"
     bad_policy.write_text("version: 1\nname: p\nmax_severity:\n  security: severe\n")

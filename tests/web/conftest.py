@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from modelsteward.policy import Policy, parse_policy
 from modelsteward.registry import Registry, Role
 from modelsteward.server._web import web_routes
 from modelsteward.settings import Settings
+from tests._ports import free_port
 
 POLICY = """\
 version: 1
@@ -76,9 +76,7 @@ def csrf_of(html: str) -> str:
 @pytest.fixture
 def live_server(workspace: Workspace) -> Iterator[str]:
     """The web UI served by uvicorn in a thread; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(app_of(workspace), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

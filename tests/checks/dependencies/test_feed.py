@@ -7,7 +7,6 @@ import http.server
 import json
 import re
 import shutil
-import socket
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import yaml
 
 from modelsteward.checks.dependencies._advisory import parse_osv
 from modelsteward.checks.dependencies._feed import MAX_RECORD_BYTES, FeedError, read_feed, shown_location
+from tests._ports import free_port
 
 OSV = Path(__file__).parent / "osv"
 FIXTURES = sorted(OSV.glob("*.json"))
@@ -130,7 +130,7 @@ def test_a_proxy_named_in_env_is_used_unless_no_proxy_exempts_the_host(
     base, root = server
     shutil.copy(export, root / "all.zip")
     # The server is no proxy: a request sent through it as one asks for the absolute URL and fails.
-    dead = {"HTTP_PROXY": f"http://127.0.0.1:{_free_port()}"}
+    dead = {"HTTP_PROXY": f"http://127.0.0.1:{free_port()}"}
     with pytest.raises(FeedError, match="cannot connect"):
         list(read_feed(f"{base}/all.zip", env=dead))
     assert ids(read_feed(f"{base}/all.zip", env={**dead, "NO_PROXY": "localhost,127.0.0.1"})) == IDS
@@ -231,7 +231,7 @@ def test_a_missing_url_reports_the_http_status(server: tuple[str, Path]) -> None
 
 
 def test_an_unreachable_url_says_what_to_check() -> None:
-    url = f"http://127.0.0.1:{_free_port()}/all.zip"
+    url = f"http://127.0.0.1:{free_port()}/all.zip"
     with pytest.raises(
         FeedError, match=r"cannot connect \(.*\); check the address, the network and the proxy"
     ):
@@ -250,14 +250,6 @@ def test_a_download_over_the_limit_is_stopped(export: Path, server: tuple[str, P
     shutil.copy(export, root / "all.zip")
     with pytest.raises(FeedError, match="larger than the 1024-byte limit"):
         list(read_feed(f"{base}/all.zip", env={}, max_bytes=1024))
-
-
-def _free_port() -> int:
-    """A port nothing listens on (free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 # Secrets in the address
@@ -314,7 +306,7 @@ def test_a_downloaded_export_names_its_records_without_the_token(
 def test_no_error_shows_a_secret_of_the_address(server: tuple[str, Path], address: str, message: str) -> None:
     base, _ = server
     host = base.removeprefix("http://").partition(":")[0]
-    names = {"base": base, "dead": f"http://127.0.0.1:{_free_port()}", "host": host}
+    names = {"base": base, "dead": f"http://127.0.0.1:{free_port()}", "host": host}
     pattern = message.format(**{key: re.escape(value) for key, value in names.items()})
     with pytest.raises(FeedError) as caught:
         list(read_feed(address.format(**names), env={}))

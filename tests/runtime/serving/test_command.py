@@ -18,16 +18,10 @@ from sklearn.base import BaseEstimator
 from modelsteward.registry import Registry
 from modelsteward.settings import Settings
 from modelsteward.store import ArtifactStore
+from tests._ports import free_port
 from tests.conftest import Steward
 from tests.runtime.serving.models import register_models
 from tests.runtime.serving.store import stored_events
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _kpi(page: str, name: str) -> float | None:
@@ -43,7 +37,7 @@ def test_serve_answers_until_interrupted_and_keeps_every_acknowledged_event(
     workspace: tuple[Settings, dict[str, BaseEstimator]], tmp_path: Path
 ) -> None:
     settings = workspace[0]
-    port, events = _free_port(), tmp_path / "events"
+    port, events = free_port(), tmp_path / "events"
     env = {**os.environ, "STEWARD_HOME": str(settings.home), "STEWARD_DATABASE_URL": settings.database_url}
     command = [sys.executable, "-m", "modelsteward", "serve", "acme/churn@production", "--port", str(port)]
     command += ["--events", str(events), "--monitor-every", "500ms", "--monitor-window", "1h"]
@@ -86,7 +80,7 @@ def test_a_tampered_version_is_not_served(
     stored = ArtifactStore(settings.store).materialize(manifest) / "model.skops"
     stored.chmod(0o644)
     stored.write_bytes(stored.read_bytes() + b"\0")
-    port = _free_port()
+    port = free_port()
     result = steward("serve", "acme/churn@1", "--port", str(port))
     assert result.exit_code == 1
     assert (
