@@ -236,12 +236,10 @@ def web_routes(
 
     @router.post("/models/{name:path}/aliases")
     async def promote(request: Request, name: str) -> Response:
-        user = _user(ctx, request)
-        form = await _form(ctx, request)
-        if isinstance(form, Response):
-            return form
-        if user is None:
-            return _signin_redirect(request)
+        posted = await _signed_in_form(ctx, request)
+        if isinstance(posted, Response):
+            return posted
+        user, form = posted
         number = int(form.get("version", "0") or 0)
         alias = form.get("alias", "production").strip()
         back = f"/models/{quote(name)}/versions/{number}"
@@ -306,12 +304,10 @@ def web_routes(
 
     @router.post("/approvals")
     async def decide(request: Request) -> Response:
-        user = _user(ctx, request)
-        form = await _form(ctx, request)
-        if isinstance(form, Response):
-            return form
-        if user is None:
-            return _signin_redirect(request)
+        posted = await _signed_in_form(ctx, request)
+        if isinstance(posted, Response):
+            return posted
+        user, form = posted
         ref, domain, decision = form.get("ref", ""), form.get("domain", ""), form.get("decision", "")
         comment = form.get("comment", "").strip()
         if user.role is not Role.REVIEWER or domain not in user.domains:
@@ -357,12 +353,10 @@ def web_routes(
 
     @router.post("/admit")
     async def admit_post(request: Request) -> Response:
-        user = _user(ctx, request)
-        form = await _form(ctx, request)
-        if isinstance(form, Response):
-            return form
-        if user is None:
-            return _signin_redirect(request)
+        posted = await _signed_in_form(ctx, request)
+        if isinstance(posted, Response):
+            return posted
+        user, form = posted
         if not _may(user, Permission.SUBMIT):
             return _forbidden(ctx, request, user, "only a submitter or an admin may admit a model")
         source, name = form.get("source", "").strip(), form.get("name", "").strip()
@@ -526,6 +520,17 @@ async def _form(ctx: WebContext, request: Request) -> dict[str, str] | Response:
         )
         return HTMLResponse(body, status_code=403, headers={"Content-Security-Policy": _CSP})
     return form
+
+
+async def _signed_in_form(ctx: WebContext, request: Request) -> tuple[User, dict[str, str]] | Response:
+    """The signed-in user and their posted form; else the 403 for a bad CSRF token, or the sign-in page."""
+    user = _user(ctx, request)
+    form = await _form(ctx, request)
+    if isinstance(form, Response):
+        return form
+    if user is None:
+        return _signin_redirect(request)
+    return user, form
 
 
 def _user(ctx: WebContext, request: Request) -> User | None:
