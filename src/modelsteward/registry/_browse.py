@@ -1,24 +1,23 @@
 """Pages of models, versions and audit entries for the server's read path.
 
-Each page is a few small indexed queries: no manifests or admission records are loaded for list
-items. A page of versions or audit entries carries its total (``count(*) OVER ()``); a page past the
-end has no rows to carry it, so only then is it counted separately. A page of models is always counted
-separately: there the window would make the database work out every matching model's latest verdict.
+Each answer is one statement of small indexed subqueries, its tags, aliases and approvals gathered
+as JSON (see _aggregate.py): no manifests or admission records are loaded for list items. A page
+carries its total; a page past the end has no rows to carry it, so only then is it counted separately.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Sequence
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Integer, Select, bindparam, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from modelsteward.core import Verdict
 from modelsteward.registry import _audit
+from modelsteward.registry._aggregate import JSONList, JSONRow, items, moment
 from modelsteward.registry._schema import (
     AliasEventRow,
     ApprovalRow,
@@ -84,26 +83,81 @@ def _latest(column: Any) -> Any:
         .where(VersionRow.model_id == ModelRow.id, ~VersionRow.archived)
         .order_by(VersionRow.number.desc())
         .limit(1)
+        .correlate(ModelRow)
         .scalar_subquery()
     )
 
 
+# Where an alias points now is its latest move; a removal's move points nowhere (no version).
+_MOVE = aliased(AliasEventRow, name="move")
+_LATER = aliased(AliasEventRow, name="later")
+_TARGET = aliased(VersionRow, name="target")
+_CURRENT_MOVE = _MOVE.id == (
+    select(func.max(_LATER.id))
+    .where(_LATER.model_id == _MOVE.model_id, _LATER.alias == _MOVE.alias)
+    .correlate(_MOVE)
+    .scalar_subquery()
+)
+# Correlated JSON columns: a model's aliases as [alias, number]; a version's aliases, tags and
+# approvals as [id, role, actor, at, comment, decision].
+_MODEL_ALIASES = (
+    select(JSONList(JSONRow(_MOVE.alias, _TARGET.number)))
+    .join(_TARGET, _MOVE.version_id == _TARGET.id)
+    .where(_MOVE.model_id == ModelRow.id, _CURRENT_MOVE)
+    .correlate(ModelRow)
+    .scalar_subquery()
+)
+_VERSION_ALIASES = (
+    select(JSONList(_MOVE.alias))
+    .where(_MOVE.model_id == VersionRow.model_id, _MOVE.version_id == VersionRow.id, _CURRENT_MOVE)
+    .correlate(VersionRow)
+    .scalar_subquery()
+)
+_VERSION_TAGS = (
+    select(JSONList(TagRow.tag))
+    .where(TagRow.version_id == VersionRow.id)
+    .correlate(VersionRow)
+    .scalar_subquery()
+)
+_VERSION_APPROVALS = (
+    select(
+        JSONList(
+            JSONRow(
+                ApprovalRow.id,
+                ApprovalRow.role,
+                ApprovalRow.actor,
+                ApprovalRow.at,
+                ApprovalRow.comment,
+                ApprovalRow.decision,
+            )
+        )
+    )
+    .where(ApprovalRow.version_id == VersionRow.id)
+    .correlate(VersionRow)
+    .scalar_subquery()
+)
+
 # The statements are built once, with bound parameters: building a SQLAlchemy statement costs more
 # than SQLite takes to run one of these, and a statement built once is also compiled once (cached).
+# Each answer is one statement, so that on PostgreSQL it is one round trip and needs no transaction.
+# A page's bounds are written into the statement's text, not bound: PostgreSQL then plans a prepared
+# statement once (a generic plan); with them bound it plans each execution anew, which for these
+# statements takes longer than running them.
+_LIMIT = bindparam("limit", type_=Integer(), literal_execute=True)
+_OFFSET = bindparam("offset", type_=Integer(), literal_execute=True)
 _LATEST_VERDICT = _latest(VersionRow.verdict)
-_MODEL_COLUMNS = select(
-    ModelRow.id,
-    ModelRow.name,
-    ModelRow.created,
-    ModelRow.archived,
+_MODEL_SUMMARY = (
+    ModelRow.created.label("model_created"),
+    ModelRow.archived.label("model_archived"),
     select(func.count(VersionRow.id))
     .where(VersionRow.model_id == ModelRow.id)
+    .correlate(ModelRow)
     .scalar_subquery()
-    .label("versions"),
-    _latest(VersionRow.number).label("latest"),
-    _LATEST_VERDICT.label("verdict"),
+    .label("model_versions"),
+    _latest(VersionRow.number).label("model_latest"),
+    _LATEST_VERDICT.label("model_verdict"),
+    _MODEL_ALIASES.label("model_aliases"),
 )
-_MODEL_BY_NAME = _MODEL_COLUMNS.where(ModelRow.name == bindparam("name"))
 _MODEL_ID = select(ModelRow.id).where(ModelRow.name == bindparam("name"))
 _TAGGED = exists(
     select(TagRow.tag)
@@ -124,21 +178,27 @@ def _models_statements(q: bool, verdict: bool, tag: bool) -> tuple[Any, Any]:
             where.append(bindparam("verdict") == _LATEST_VERDICT)
         if tag:
             where.append(_TAGGED)
-        # The total by its own count, not count(*) OVER (): the window would make the database work out
-        # every matching model's latest version and verdict, not only the page's.
+        matching = select(ModelRow.id).where(*where)
+        count = select(func.count()).select_from(matching.subquery())
+        # The total as an uncorrelated subquery (worked out once), not count(*) OVER (): the window
+        # would make the database work out every matching model's latest version and verdict.
         page = (
-            _MODEL_COLUMNS.where(*where)
+            select(
+                ModelRow.name,
+                *_MODEL_SUMMARY,
+                count.scalar_subquery().label("total"),
+            )
+            .where(*where)
             .order_by(ModelRow.name)
-            .limit(bindparam("limit"))
-            .offset(bindparam("offset"))
+            .limit(_LIMIT)
+            .offset(_OFFSET)
         )
-        count = select(func.count()).select_from(select(ModelRow.id).where(*where).subquery())
         _PAGES[key] = (page, count)
     return _PAGES[key]
 
 
 def models_page(
-    session: Session,
+    connection: Connection,
     *,
     q: str = "",
     verdict: str | None = None,
@@ -150,39 +210,27 @@ def models_page(
     one of whose versions has ``tag``."""
     limit, offset = _bounds(limit, offset)
     page, count = _models_statements(bool(q), verdict is not None, tag is not None)
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     if q:
-        params["pattern"] = f"%{escaped.lower()}%"
+        params["pattern"] = f"%{_escape_like(q).lower()}%"
     if verdict is not None:
         params["verdict"] = verdict
     if tag is not None:
         params["tag"] = tag
-    connection = session.connection()
     rows = connection.execute(page, params).all()
-    total = connection.execute(count, params).scalar_one()
-    aliases = _model_aliases(session, [row.id for row in rows])
-    items = tuple(_model(row, aliases.get(row.id, {})) for row in rows)
-    return Page(items, total, limit, offset)
+    total = rows[0].total if rows else connection.execute(count, params).scalar_one()
+    return Page(tuple(_model(row) for row in rows), total, limit, offset)
 
 
-def model_summary(session: Session, name: str) -> ModelSummary:
-    """One model at a glance; RegistryError if there is none of that name."""
-    row = session.connection().execute(_MODEL_BY_NAME, {"name": name}).first()
-    if row is None:
-        raise RegistryError(f"no model named {name}")
-    return _model(row, _model_aliases(session, [row.id]).get(row.id, {}))
-
-
-def _model(row: Any, aliases: dict[str, int]) -> ModelSummary:
+def _model(row: Any) -> ModelSummary:
     return ModelSummary(
         name=row.name,
-        versions=row.versions,
-        latest=row.latest,
-        verdict=None if row.verdict is None else Verdict(row.verdict),
-        aliases=aliases,
-        created=row.created,
-        archived=row.archived,
+        versions=row.model_versions,
+        latest=row.model_latest,
+        verdict=None if row.model_verdict is None else Verdict(row.model_verdict),
+        aliases=dict(sorted((alias, number) for alias, number in items(row.model_aliases))),
+        created=row.model_created,
+        archived=row.model_archived,
     )
 
 
@@ -203,6 +251,8 @@ _VERSION_COLUMNS = (
         VersionRow.documents,
         _PARENT_MODEL.c.name.label("parent_name"),
         _PARENT.c.number.label("parent_number"),
+        _VERSION_TAGS.label("tags"),
+        _VERSION_ALIASES.label("aliases"),
     )
     .join(ModelRow, VersionRow.model_id == ModelRow.id)
     .outerjoin(_PARENT, VersionRow.derived_from_id == _PARENT.c.id)
@@ -212,11 +262,14 @@ _VERSIONS_OF = (
     _VERSION_COLUMNS.add_columns(func.count().over().label("total"))
     .where(ModelRow.name == bindparam("name"))
     .order_by(VersionRow.number.desc())
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
+    .limit(_LIMIT)
+    .offset(_OFFSET)
 )
+# A model and its newest versions: the model's columns repeat on each version's row.
+_MODEL_DETAIL = _VERSIONS_OF.add_columns(*_MODEL_SUMMARY)
 _VERSION_COUNT = select(func.count(VersionRow.id)).where(VersionRow.model_id == bindparam("model_id"))
-_VERSION_BY_NUMBER = _VERSION_COLUMNS.where(
+_ONE_VERSION = _VERSION_COLUMNS.add_columns(_VERSION_APPROVALS.label("approvals"))
+_VERSION_BY_NUMBER = _ONE_VERSION.where(
     ModelRow.name == bindparam("name"), VersionRow.number == bindparam("number")
 )
 _ALIAS_EVENT = (
@@ -226,21 +279,15 @@ _ALIAS_EVENT = (
     .scalar_subquery()
 )
 _VERSION_BY_ALIAS = (
-    _VERSION_COLUMNS.join(AliasEventRow, AliasEventRow.version_id == VersionRow.id)
+    _ONE_VERSION.join(AliasEventRow, AliasEventRow.version_id == VersionRow.id)
     .where(ModelRow.name == bindparam("name"))
     .where(AliasEventRow.id == _ALIAS_EVENT)
 )
-_APPROVALS = (
-    select(ApprovalRow.role, ApprovalRow.actor, ApprovalRow.at, ApprovalRow.comment, ApprovalRow.decision)
-    .where(ApprovalRow.version_id == bindparam("version_id"))
-    .order_by(ApprovalRow.id)
-)
 
 
-def versions_page(session: Session, name: str, *, limit: int, offset: int) -> Page[VersionSummary]:
+def versions_page(connection: Connection, name: str, *, limit: int, offset: int) -> Page[VersionSummary]:
     """The versions of model ``name``, newest first; RegistryError if there is no such model."""
     limit, offset = _bounds(limit, offset)
-    connection = session.connection()
     rows = connection.execute(_VERSIONS_OF, {"name": name, "limit": limit, "offset": offset}).all()
     if rows:
         total = rows[0].total
@@ -249,36 +296,27 @@ def versions_page(session: Session, name: str, *, limit: int, offset: int) -> Pa
         if model_id is None:
             raise RegistryError(f"no model named {name}")
         total = connection.execute(_VERSION_COUNT, {"model_id": model_id}).scalar_one()
-    ids = [row.id for row in rows]
-    tags, aliases = _tags(session, ids), _version_aliases(session, ids)
-    items = tuple(_summary(row, tags.get(row.id, ()), aliases.get(row.id, ())) for row in rows)
-    return Page(items, total, limit, offset)
+    return Page(tuple(_summary(row) for row in rows), total, limit, offset)
 
 
-def model_detail(session: Session, name: str, *, recent: int) -> tuple[ModelSummary, Page[VersionSummary]]:
-    """Model ``name`` at a glance and its ``recent`` newest versions, in four queries (the versions'
-    aliases are the model's); RegistryError if there is no such model."""
-    connection = session.connection()
-    row = connection.execute(_MODEL_BY_NAME, {"name": name}).first()
-    if row is None:
-        raise RegistryError(f"no model named {name}")
-    aliases = _model_aliases(session, [row.id]).get(row.id, {})
+def model_detail(
+    connection: Connection, name: str, *, recent: int
+) -> tuple[ModelSummary, Page[VersionSummary]]:
+    """Model ``name`` at a glance and its ``recent`` newest versions; RegistryError if there is no
+    such model."""
     limit, _ = _bounds(recent, 0)
-    rows = connection.execute(_VERSIONS_OF, {"name": name, "limit": limit, "offset": 0}).all()
-    tags = _tags(session, [version.id for version in rows])
-    by_number: dict[int, list[str]] = defaultdict(list)
-    for alias, number in aliases.items():
-        by_number[number].append(alias)
-    items = tuple(_summary(v, tags.get(v.id, ()), sorted(by_number.get(v.number, ()))) for v in rows)
-    return _model(row, aliases), Page(items, row.versions, limit, 0)
+    rows = connection.execute(_MODEL_DETAIL, {"name": name, "limit": limit, "offset": 0}).all()
+    if not rows:
+        # Every model has a version (registering makes both), so no rows means no model.
+        raise RegistryError(f"no model named {name}")
+    return _model(rows[0]), Page(tuple(_summary(row) for row in rows), rows[0].total, limit, 0)
 
 
 def version_summary(
-    session: Session, name: str, *, number: int | None = None, alias: str | None = None
+    connection: Connection, name: str, *, number: int | None = None, alias: str | None = None
 ) -> VersionSummary:
     """Version ``number`` of ``name``, or the one its ``alias`` points at, with tags, aliases and
     approvals; RegistryError naming what is missing."""
-    connection = session.connection()
     if alias is not None:
         row = connection.execute(_VERSION_BY_ALIAS, {"name": name, "alias": alias}).first()
     else:
@@ -290,11 +328,10 @@ def version_summary(
             raise RegistryError(f"{name} has no alias {alias}")
         raise RegistryError(f"{name} has no version {number}")
     approvals = tuple(
-        Approval(role=a.role, actor=a.actor, at=a.at, comment=a.comment, decision=a.decision)
-        for a in connection.execute(_APPROVALS, {"version_id": row.id})
+        Approval(role=role, actor=actor, at=moment(at), comment=comment, decision=decision)
+        for _id, role, actor, at, comment, decision in sorted(items(row.approvals))
     )
-    tags = _tags(session, [row.id]).get(row.id, ())
-    return _summary(row, tags, _version_aliases(session, [row.id]).get(row.id, ()), approvals)
+    return dataclasses.replace(_summary(row), approvals=approvals)
 
 
 def audit_page(
@@ -315,8 +352,9 @@ def audit_page(
     if action is not None:
         where.append(AuditRow.action == action)
     if subject is not None:
-        escaped = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append((AuditRow.subject == subject) | AuditRow.subject.like(f"{escaped}@%", escape="\\"))
+        where.append(
+            (AuditRow.subject == subject) | AuditRow.subject.like(f"{_escape_like(subject)}@%", escape="\\")
+        )
     query = (
         select(AuditRow, func.count().over().label("total"))
         .where(*where)
@@ -329,13 +367,16 @@ def audit_page(
     return Page(tuple(_audit.to_entry(row[0]) for row in rows), total, limit, offset)
 
 
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _count(session: Session, query: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def _summary(
-    row: Any, tags: Sequence[str], aliases: Sequence[str], approvals: tuple[Approval, ...] = ()
-) -> VersionSummary:
+def _summary(row: Any) -> VersionSummary:
     parent = None if row.parent_name is None else f"{row.parent_name}@{row.parent_number}"
     return VersionSummary(
         name=row.name,
@@ -349,69 +390,6 @@ def _summary(
         submitted_by=row.submitted_by,
         derived_from=parent,
         documents=dict(row.documents),
-        aliases=tuple(aliases),
-        tags=tuple(tags),
-        approvals=approvals,
+        aliases=tuple(sorted(items(row.aliases))),
+        tags=tuple(sorted(items(row.tags))),
     )
-
-
-_TAGS = (
-    select(TagRow.version_id, TagRow.tag)
-    .where(TagRow.version_id.in_(bindparam("ids", expanding=True)))
-    .order_by(TagRow.tag)
-)
-
-
-def _aliases_among(models: Any) -> Any:
-    """(model_id, alias, version_id, number) of every alias of ``models`` that points somewhere now."""
-    latest = (
-        select(func.max(AliasEventRow.id))
-        .where(AliasEventRow.model_id.in_(models))
-        .group_by(AliasEventRow.model_id, AliasEventRow.alias)
-    )
-    return (
-        select(AliasEventRow.model_id, AliasEventRow.alias, VersionRow.id, VersionRow.number)
-        .join(VersionRow, AliasEventRow.version_id == VersionRow.id)
-        .where(AliasEventRow.id.in_(latest))
-        .order_by(AliasEventRow.alias)
-    )
-
-
-_MODEL_ALIASES = _aliases_among(bindparam("ids", expanding=True))
-# An alias's latest move is only among those of the versions' models: restrict to them.
-_VERSION_ALIASES = _aliases_among(
-    select(VersionRow.model_id).where(VersionRow.id.in_(bindparam("ids", expanding=True)))
-)
-
-
-def _tags(session: Session, version_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
-    if not version_ids:
-        return {}
-    found: dict[int, list[str]] = defaultdict(list)
-    for version_id, tag in session.connection().execute(_TAGS, {"ids": list(version_ids)}):
-        found[version_id].append(tag)
-    return {key: tuple(value) for key, value in found.items()}
-
-
-def _model_aliases(session: Session, model_ids: Collection[int]) -> dict[int, dict[str, int]]:
-    if not model_ids:
-        return {}
-    found: dict[int, dict[str, int]] = defaultdict(dict)
-    for model_id, alias, _version_id, number in session.connection().execute(
-        _MODEL_ALIASES, {"ids": list(model_ids)}
-    ):
-        found[model_id][alias] = number
-    return dict(found)
-
-
-def _version_aliases(session: Session, version_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
-    if not version_ids:
-        return {}
-    found: dict[int, list[str]] = defaultdict(list)
-    wanted = set(version_ids)
-    for _model_id, alias, version_id, _number in session.connection().execute(
-        _VERSION_ALIASES, {"ids": list(version_ids)}
-    ):
-        if version_id in wanted:
-            found[version_id].append(alias)
-    return {key: tuple(value) for key, value in found.items()}

@@ -729,31 +729,26 @@ class Registry:
     ) -> Page[ModelSummary]:
         """Models by name, ``limit`` from ``offset``: those whose name contains ``q`` (any case), whose
         latest version's verdict is ``verdict`` and one of whose versions has ``tag``, with the total."""
-        with self._db.reading() as session:
-            return _browse.models_page(session, q=q, verdict=verdict, tag=tag, limit=limit, offset=offset)
-
-    def model_summary(self, name: str) -> ModelSummary:
-        """Model ``name`` at a glance (RegistryError if there is none)."""
-        with self._db.reading() as session:
-            return _browse.model_summary(session, name)
+        with self._db.statement() as connection:
+            return _browse.models_page(connection, q=q, verdict=verdict, tag=tag, limit=limit, offset=offset)
 
     def model_detail(self, name: str, *, recent: int = 10) -> tuple[ModelSummary, Page[VersionSummary]]:
         """Model ``name`` at a glance and its ``recent`` newest versions, from one snapshot."""
-        with self._db.reading() as session:
-            return _browse.model_detail(session, name, recent=recent)
+        with self._db.statement() as connection:
+            return _browse.model_detail(connection, name, recent=recent)
 
     def versions_page(self, name: str, *, limit: int = 50, offset: int = 0) -> Page[VersionSummary]:
         """The versions of model ``name``, newest first, without manifests or records, with the total."""
-        with self._db.reading() as session:
-            return _browse.versions_page(session, name, limit=limit, offset=offset)
+        with self._db.statement() as connection:
+            return _browse.versions_page(connection, name, limit=limit, offset=offset)
 
     def version_summary(
         self, name: str, *, number: int | None = None, alias: str | None = None
     ) -> VersionSummary:
         """Version ``number`` of ``name`` (or the one ``alias`` points at) with tags, aliases and
         approvals, without its manifest or record."""
-        with self._db.reading() as session:
-            return _browse.version_summary(session, name, number=number, alias=alias)
+        with self._db.statement() as connection:
+            return _browse.version_summary(connection, name, number=number, alias=alias)
 
     def audit_page(
         self,
