@@ -48,6 +48,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/models/{name}/aliases/{alias}"): Case(
         EVERYONE, f"/api/v1/models/{M}/aliases/production"
     ),
+    ("GET", "/api/v1/refs/{ref}"): Case(EVERYONE, f"/api/v1/refs/{M}@production"),
+    ("GET", "/api/v1/compare"): Case(EVERYONE, f"/api/v1/compare?a={M}@1&b={M}@2"),
     ("GET", "/api/v1/audit"): Case(EVERYONE, "/api/v1/audit"),
     ("GET", "/api/v1/audit/verify"): Case(EVERYONE, "/api/v1/audit/verify"),
     ("GET", "/api/v1/alerts"): Case(EVERYONE, "/api/v1/alerts"),

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from modelsteward.policy import Policy, parse_policy
 from modelsteward.registry import Registry, Role
 from modelsteward.server._web import web_routes
 from modelsteward.settings import Settings
-from tests._ports import free_port
+from tests._live import served
 
 POLICY = """\
 version: 1
@@ -76,16 +73,5 @@ def csrf_of(html: str) -> str:
 @pytest.fixture
 def live_server(workspace: Workspace) -> Iterator[str]:
     """The web UI served by uvicorn in a thread; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(app_of(workspace), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the web UI did not start within 20 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(app_of(workspace)) as url:
+        yield url

@@ -17,7 +17,7 @@ from modelsteward.cli.registry import (
 )
 
 if TYPE_CHECKING:
-    from modelsteward.registry import Registry
+    from modelsteward.client import RegistryAPI
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,7 +47,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     command.set_defaults(run=with_registry(_verify))
 
 
-def _list(registry: Registry, args: argparse.Namespace) -> int:
+def _list(registry: RegistryAPI, args: argparse.Namespace) -> int:
     entries = registry.audit()
     if args.json:
         return print_json(entries)
@@ -60,7 +60,7 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
     return print_table(table)
 
 
-def _verify(registry: Registry, args: argparse.Namespace) -> int:
+def _verify(registry: RegistryAPI, args: argparse.Namespace) -> int:
     report = registry.verify_audit(anchor=args.anchor)
     if args.json:
         print_json(

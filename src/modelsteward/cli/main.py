@@ -7,6 +7,7 @@ start-up, and each command imports what it needs only when it runs.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from modelsteward import __version__
@@ -28,6 +29,7 @@ from modelsteward.cli import (
     watch,
 )
 from modelsteward.cli._exit import EXIT_USAGE
+from modelsteward.cli.registry import RegistryCommand
 
 # argparse exits with this status on a usage error (and only then).
 _ARGPARSE_USAGE = 2
@@ -39,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="steward", description="ModelSteward: adopt open-source AI models safely."
     )
     parser.add_argument("--version", action="version", version=f"steward {__version__}")
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="run registry, audit, users and tokens commands on the team server at URL (default: "
+        "STEWARD_SERVER; unset: the local registry), as the user of the API token in STEWARD_TOKEN",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     scan.register(commands)
     admit.register(commands)
@@ -67,5 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exit_.code == _ARGPARSE_USAGE:
             return EXIT_USAGE
         raise
+    if args.server and not isinstance(args.run, RegistryCommand):
+        print(
+            f"error: steward {args.command} works on this machine; --server applies to the registry, "
+            "audit, users and tokens commands",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     status: int = args.run(args)
     return status

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +22,10 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from modelsteward.registry import Registry, VersionDiff, VersionInfo
+    from modelsteward.client import RegistryAPI
+    from modelsteward.registry import VersionDiff, VersionInfo
 
-Action = Callable[["Registry", argparse.Namespace], int]
+Action = Callable[["RegistryAPI", argparse.Namespace], int]
 
 EXIT_NOT_FOUND = EXIT_FINDINGS
 """Unknown model, version or alias; an archived version; a broken audit chain."""
@@ -115,17 +118,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     command.set_defaults(run=with_registry(_reject))
 
 
-def with_registry(action: Action) -> Callable[[argparse.Namespace], int]:
-    """A command that opens the workspace's registry, runs ``action`` on it and turns errors into messages."""
+class RegistryCommand:
+    """A command run on a registry: the workspace's own, or with ``--server URL`` (or
+    ``STEWARD_SERVER``) a team server's, authenticated by ``STEWARD_TOKEN``. Errors become messages."""
 
-    def run(args: argparse.Namespace) -> int:
+    def __init__(self, action: Action) -> None:
+        self._action = action
+
+    def __call__(self, args: argparse.Namespace) -> int:
         # Imported here so that `steward --help` and `steward scan` never load the registry stack.
-        from modelsteward.registry import Registry, RegistryError, RegistryInputError  # noqa: PLC0415
-        from modelsteward.settings import Settings  # noqa: PLC0415
+        from modelsteward.registry import RegistryError, RegistryInputError  # noqa: PLC0415
 
         try:
-            with Registry.open(Settings.from_env().database_url) as registry:
-                return action(registry, args)
+            with _open(args) as registry:
+                return self._action(registry, args)
         except RegistryInputError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
@@ -133,7 +139,31 @@ def with_registry(action: Action) -> Callable[[argparse.Namespace], int]:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_NOT_FOUND
 
-    return run
+
+def with_registry(action: Action) -> RegistryCommand:
+    """``action`` as a command that opens the registry, local or remote, and runs on it."""
+    return RegistryCommand(action)
+
+
+def _open(args: argparse.Namespace) -> AbstractContextManager[RegistryAPI]:
+    from modelsteward.registry import Registry, RegistryInputError  # noqa: PLC0415
+    from modelsteward.settings import Settings  # noqa: PLC0415
+
+    server = getattr(args, "server", None) or os.environ.get("STEWARD_SERVER")
+    if not server:
+        return Registry.open(Settings.from_env().database_url)
+    from modelsteward.client import RemoteRegistry  # noqa: PLC0415
+
+    if getattr(args, "actor", None):
+        raise RegistryInputError("--actor with a server: the server records the user of STEWARD_TOKEN")
+    if getattr(args, "policy", None):
+        raise RegistryInputError(
+            "--policy with a server: the server's own policy decides what promotion needs"
+        )
+    token = os.environ.get("STEWARD_TOKEN", "")
+    if not token:
+        raise RegistryInputError(f"set STEWARD_TOKEN to an API token of {server} (steward tokens create)")
+    return RemoteRegistry(server, token)
 
 
 def _version(text: str) -> int:
@@ -142,7 +172,7 @@ def _version(text: str) -> int:
     return int(text)
 
 
-def _list(registry: Registry, args: argparse.Namespace) -> int:
+def _list(registry: RegistryAPI, args: argparse.Namespace) -> int:
     models = registry.list_models()
     if args.json:
         return print_json(models)
@@ -156,7 +186,7 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
     return print_table(table)
 
 
-def _show(registry: Registry, args: argparse.Namespace) -> int:
+def _show(registry: RegistryAPI, args: argparse.Namespace) -> int:
     version = registry.get(args.ref)
     if args.json:
         return print_json(version)
@@ -174,7 +204,7 @@ def _show(registry: Registry, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _evaluations(registry: Registry, args: argparse.Namespace) -> int:
+def _evaluations(registry: RegistryAPI, args: argparse.Namespace) -> int:
     records = registry.evaluations(args.ref)
     if args.json:
         return print_json(records)
@@ -223,7 +253,7 @@ def _version_table(version: VersionInfo) -> Table:
     return table
 
 
-def _diff(registry: Registry, args: argparse.Namespace) -> int:
+def _diff(registry: RegistryAPI, args: argparse.Namespace) -> int:
     diff = registry.diff(args.a, args.b)
     if args.json:
         return print_json(diff)
@@ -246,7 +276,7 @@ def _diff_table(diff: VersionDiff) -> Table:
     return table
 
 
-def _alias_set(registry: Registry, args: argparse.Namespace) -> int:
+def _alias_set(registry: RegistryAPI, args: argparse.Namespace) -> int:
     from modelsteward.policy import PolicyError, default_policy, load_policy  # noqa: PLC0415
 
     try:
@@ -262,43 +292,43 @@ def _alias_set(registry: Registry, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _alias_remove(registry: Registry, args: argparse.Namespace) -> int:
+def _alias_remove(registry: RegistryAPI, args: argparse.Namespace) -> int:
     registry.remove_alias(args.name, args.alias, actor=actor(args.actor))
     print(f"{args.name}@{args.alias} removed")
     return EXIT_OK
 
 
-def _rollback(registry: Registry, args: argparse.Namespace) -> int:
+def _rollback(registry: RegistryAPI, args: argparse.Namespace) -> int:
     version = registry.rollback(args.name, args.alias, actor=actor(args.actor))
     print(f"{args.name}@{args.alias} -> {version.ref}")
     return EXIT_OK
 
 
-def _archive(registry: Registry, args: argparse.Namespace) -> int:
+def _archive(registry: RegistryAPI, args: argparse.Namespace) -> int:
     registry.archive(args.ref, actor=actor(args.actor))
     print(f"{args.ref} archived")
     return EXIT_OK
 
 
-def _tag(registry: Registry, args: argparse.Namespace) -> int:
+def _tag(registry: RegistryAPI, args: argparse.Namespace) -> int:
     registry.tag(args.ref, args.tag, actor=actor(args.actor))
     print(f"{args.ref} tagged {args.tag}")
     return EXIT_OK
 
 
-def _untag(registry: Registry, args: argparse.Namespace) -> int:
+def _untag(registry: RegistryAPI, args: argparse.Namespace) -> int:
     registry.untag(args.ref, args.tag, actor=actor(args.actor))
     print(f"{args.ref} untagged {args.tag}")
     return EXIT_OK
 
 
-def _approve(registry: Registry, args: argparse.Namespace) -> int:
+def _approve(registry: RegistryAPI, args: argparse.Namespace) -> int:
     approval = registry.approve(args.ref, role=args.role, actor=actor(args.actor), comment=args.comment)
     print(f"{args.ref} approved by {approval.actor} as {approval.role}")
     return EXIT_OK
 
 
-def _reject(registry: Registry, args: argparse.Namespace) -> int:
+def _reject(registry: RegistryAPI, args: argparse.Namespace) -> int:
     rejection = registry.reject(args.ref, role=args.role, actor=actor(args.actor), comment=args.comment)
     print(f"{args.ref} rejected by {rejection.actor} as {rejection.role}")
     return EXIT_OK

@@ -12,7 +12,8 @@ from modelsteward.cli._exit import EXIT_OK
 from modelsteward.cli.registry import cells, new_table, print_json, print_table, when, with_registry
 
 if TYPE_CHECKING:
-    from modelsteward.registry import Registry, TokenInfo
+    from modelsteward.client import RegistryAPI
+    from modelsteward.registry import TokenInfo
 
 DEFAULT_DAYS = 90
 
@@ -62,10 +63,11 @@ def _days(text: str) -> int:
     return int(text)
 
 
-def _create(registry: Registry, args: argparse.Namespace) -> int:
+def _create(registry: RegistryAPI, args: argparse.Namespace) -> int:
     expires = None if args.expires_in == 0 else datetime.now(UTC) + timedelta(days=args.expires_in)
     issued = registry.issue_token(args.user, name=args.name, expires=expires, actor=actor(args.actor))
-    until = "never expires" if expires is None else f"expires {when(expires)} UTC"
+    expiry = issued.info.expires
+    until = "never expires" if expiry is None else f"expires {when(expiry)} UTC"
     print(
         f"token {issued.info.id} for {issued.info.user} ({until}); the secret below is shown only now",
         file=sys.stderr,
@@ -74,7 +76,7 @@ def _create(registry: Registry, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _list(registry: Registry, args: argparse.Namespace) -> int:
+def _list(registry: RegistryAPI, args: argparse.Namespace) -> int:
     tokens = registry.tokens(args.user)
     if args.json:
         return print_json(tokens)
@@ -97,7 +99,7 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
     return print_table(table)
 
 
-def _revoke(registry: Registry, args: argparse.Namespace) -> int:
+def _revoke(registry: RegistryAPI, args: argparse.Namespace) -> int:
     token = registry.revoke_token(args.id, actor=actor(args.actor))
     print(f"token {token.id} of {token.user} revoked")
     return EXIT_OK

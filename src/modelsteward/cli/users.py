@@ -10,7 +10,8 @@ from modelsteward.cli._exit import EXIT_OK
 from modelsteward.cli.registry import cells, new_table, print_json, print_table, when, with_registry
 
 if TYPE_CHECKING:
-    from modelsteward.registry import Registry, User
+    from modelsteward.client import RegistryAPI
+    from modelsteward.registry import User
 
 ROLES = ("viewer", "submitter", "reviewer", "owner", "admin")
 """The values of :class:`modelsteward.registry.Role`, spelt out so that ``--help`` needs no registry."""
@@ -53,13 +54,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     command.set_defaults(run=with_registry(_disable))
 
 
-def _add(registry: Registry, args: argparse.Namespace) -> int:
+def _add(registry: RegistryAPI, args: argparse.Namespace) -> int:
     user = registry.add_user(args.name, args.role, domains=args.domain, actor=actor(args.actor))
     print(f"user {user.name} added as {_role(user)}")
     return EXIT_OK
 
 
-def _list(registry: Registry, args: argparse.Namespace) -> int:
+def _list(registry: RegistryAPI, args: argparse.Namespace) -> int:
     users = registry.users()
     if args.json:
         return print_json(users)
@@ -70,13 +71,13 @@ def _list(registry: Registry, args: argparse.Namespace) -> int:
     return print_table(table)
 
 
-def _set_role(registry: Registry, args: argparse.Namespace) -> int:
+def _set_role(registry: RegistryAPI, args: argparse.Namespace) -> int:
     user = registry.set_role(args.name, args.role, domains=args.domain, actor=actor(args.actor))
     print(f"user {user.name} is {_role(user)}")
     return EXIT_OK
 
 
-def _disable(registry: Registry, args: argparse.Namespace) -> int:
+def _disable(registry: RegistryAPI, args: argparse.Namespace) -> int:
     user = registry.disable_user(args.name, actor=actor(args.actor))
     print(f"user {user.name} disabled: their tokens no longer authenticate")
     return EXIT_OK

@@ -51,6 +51,6 @@ def verify_audit(
     return {
         "ok": report.ok,
         "entries": report.entries,
-        "head": None if report.head is None else report.head.hash,
+        "head": None if report.head is None else audit_json(report.head),
         "problems": [{"seq": p.seq, "kind": p.kind.value, "detail": p.detail} for p in report.problems],
     }

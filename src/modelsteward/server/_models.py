@@ -9,15 +9,19 @@ from fastapi.responses import JSONResponse, Response
 
 from modelsteward.server._auth import Archiver, Reader, Tagger
 from modelsteward.server._schemas import (
+    DiffOut,
     ErrorOut,
     EvaluationOut,
     ModelDetailOut,
     ModelPageOut,
     TagIn,
+    VersionDetailOut,
     VersionNumber,
     VersionOut,
     VersionPageOut,
+    diff_json,
     model_json,
+    version_detail_json,
     version_json,
 )
 from modelsteward.server._state import state
@@ -48,6 +52,25 @@ async def list_models(
             "offset": page.offset,
         }
     )
+
+
+@router.get("/compare", response_model=DiffOut)
+def compare(
+    request: Request,
+    _user: Reader,
+    a: Annotated[str, Query(min_length=1, max_length=300, description="NAME, NAME@N or NAME@ALIAS.")],
+    b: Annotated[str, Query(min_length=1, max_length=300, description="NAME, NAME@N or NAME@ALIAS.")],
+) -> Response:
+    """How version B differs from version A: files, verdicts and licences."""
+    return JSONResponse(diff_json(state(request).registry.diff(a, b)))
+
+
+@router.get("/refs/{ref:path}", response_model=VersionDetailOut)
+def resolve_ref(request: Request, _user: Reader, ref: str) -> Response:
+    """The version a reference names (``NAME``: its latest version not archived, ``NAME@N``,
+    ``NAME@ALIAS``) in full: besides what ``GET /models/{name}/versions/{number}`` gives, its manifest
+    (every file's size and SHA-256) and its admission record (decision, checks, findings)."""
+    return JSONResponse(version_detail_json(state(request).registry.get(ref)))
 
 
 @router.get("/models/{name:path}/versions/{number}/evaluations", response_model=list[EvaluationOut])

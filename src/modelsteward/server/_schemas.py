@@ -22,6 +22,8 @@ from modelsteward.registry import (
     ModelSummary,
     TokenInfo,
     User,
+    VersionDiff,
+    VersionInfo,
     VersionSummary,
 )
 
@@ -95,6 +97,23 @@ class VersionOut(BaseModel):
     approvals: list[ApprovalOut]
 
 
+class VersionDetailOut(VersionOut):
+    upstream: str | None = Field(description="Where the watch looks for newer revisions.")
+    manifest: dict[str, Any] = Field(description="Every file's path, size and SHA-256.")
+    record: dict[str, Any] = Field(description="The admission record: decision, checks and findings.")
+
+
+class DiffOut(BaseModel):
+    a: str
+    b: str
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    verdicts: list[str] = Field(description="A's verdict, then B's.")
+    licenses: list[list[str]] = Field(description="A's licence identifiers, then B's.")
+    same_files: bool
+
+
 class VersionPageOut(BaseModel):
     items: list[VersionOut]
     total: int
@@ -142,7 +161,9 @@ class AuditProblemOut(BaseModel):
 class AuditReportOut(BaseModel):
     ok: bool
     entries: int
-    head: str | None = Field(description="The last entry's hash: record it to detect a cut tail later.")
+    head: AuditEntryOut | None = Field(
+        description="The last entry: record its hash to detect a cut tail later (--anchor)."
+    )
     problems: list[AuditProblemOut]
 
 
@@ -320,7 +341,7 @@ def approval_json(approval: Approval) -> dict[str, Any]:
     }
 
 
-def version_json(version: VersionSummary) -> dict[str, Any]:
+def version_json(version: VersionSummary | VersionInfo) -> dict[str, Any]:
     return {
         "name": version.name,
         "number": version.number,
@@ -337,6 +358,28 @@ def version_json(version: VersionSummary) -> dict[str, Any]:
         "aliases": list(version.aliases),
         "tags": list(version.tags),
         "approvals": [approval_json(a) for a in version.approvals],
+    }
+
+
+def version_detail_json(version: VersionInfo) -> dict[str, Any]:
+    return {
+        **version_json(version),
+        "upstream": version.upstream,
+        "manifest": version.manifest.to_json(),
+        "record": dict(version.record),
+    }
+
+
+def diff_json(diff: VersionDiff) -> dict[str, Any]:
+    return {
+        "a": diff.a,
+        "b": diff.b,
+        "added": list(diff.added),
+        "removed": list(diff.removed),
+        "changed": list(diff.changed),
+        "verdicts": [verdict.value for verdict in diff.verdicts],
+        "licenses": [list(ids) for ids in diff.licenses],
+        "same_files": diff.same_files,
     }
 
 

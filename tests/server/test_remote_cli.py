@@ -1,0 +1,146 @@
+"""The command line on a team server (``--server URL``, ``STEWARD_TOKEN``): the same commands print the
+same as on the local registry, changes are the token's user's, and refusals are clear."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from modelsteward.client import RemoteRegistry
+from modelsteward.registry import Registry, RegistryError
+from tests._live import served
+from tests._ports import free_port
+from tests.conftest import Steward
+from tests.server.conftest import MODEL, Workspace, make_client
+
+
+@pytest.fixture
+def server(workspace: Workspace) -> Iterator[str]:
+    """The API on the workspace, served live; yields its URL."""
+    # No cache of authentications: a revoked token is refused at once.
+    with served(make_client(workspace, auth_cache_seconds=0).app) as url:  # type: ignore[arg-type]
+        yield url
+
+
+@pytest.fixture
+def local(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """The environment of a local command on the workspace."""
+    monkeypatch.setenv("STEWARD_HOME", str(workspace.settings.home))
+    monkeypatch.setenv("STEWARD_DATABASE_URL", workspace.settings.database_url)
+    monkeypatch.delenv("STEWARD_SERVER", raising=False)
+    return workspace
+
+
+READS = [
+    ("registry", "list"),
+    ("registry", "list", "--json"),
+    ("registry", "show", f"{MODEL}@production"),
+    ("registry", "show", MODEL, "--json"),
+    ("registry", "diff", f"{MODEL}@1", f"{MODEL}@2"),
+    ("registry", "diff", f"{MODEL}@production", MODEL, "--json"),
+    ("registry", "evaluations", f"{MODEL}@1", "--json"),
+    ("audit", "list"),
+    ("audit", "list", "--json"),
+    ("audit", "verify"),
+    ("audit", "verify", "--json"),
+    ("users", "list", "--json"),
+    ("tokens", "list", "viewer", "--json"),
+]
+
+
+def test_reads_print_the_same_as_on_the_local_registry(
+    steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for args in READS:
+        here = steward(*args)
+        monkeypatch.setenv("STEWARD_TOKEN", local.tokens["admin"])
+        there = steward("--server", server, *args)
+        monkeypatch.delenv("STEWARD_TOKEN")
+        assert (there.exit_code, there.stdout) == (here.exit_code, here.stdout), args
+        assert here.exit_code == 0 and here.stdout.strip(), args
+
+
+def test_changes_are_made_as_the_token_user_under_the_servers_rules(
+    steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STEWARD_SERVER", server)
+
+    def as_user(role: str, *args: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("STEWARD_TOKEN", local.tokens[role])
+        result = steward(*args)
+        return result.exit_code, result.stdout, result.stderr
+
+    assert as_user("submitter", "registry", "tag", f"{MODEL}@production", "gpu") == (
+        0,
+        f"{MODEL}@production tagged gpu\n",
+        "",
+    )
+    code, _, error = as_user("submitter", "registry", "approve", f"{MODEL}@2", "--role", "security")
+    assert code == 1 and "submitter has the submitter role, which lacks the review permission" in error
+    assert as_user("reviewer", "registry", "approve", f"{MODEL}@2", "--role", "security")[0] == 0
+    code, _, error = as_user("reviewer", "registry", "reject", f"{MODEL}@2", "--role", "ethics")
+    assert code == 1 and "reviews in security, legal, not ethics" in error
+    assert (
+        as_user("owner", "registry", "alias", "set", MODEL, "staging", "2")[1]
+        == f"{MODEL}@staging -> {MODEL}@2\n"
+    )
+    assert as_user("owner", "registry", "rollback", MODEL, "staging")[0] == 1  # no earlier move to go back to
+    code, _, error = as_user("owner", "registry", "archive", f"{MODEL}@production")
+    assert code == 1 and "production" in error, error
+    assert as_user("owner", "registry", "alias", "remove", MODEL, "staging")[0] == 0
+    assert as_user("owner", "registry", "archive", f"{MODEL}@2") == (0, f"{MODEL}@2 archived\n", "")
+    code, _, error = as_user("owner", "registry", "tag", f"{MODEL}@1", "bad tag!")
+    assert code == 4 and "tag" in error
+    with Registry.open(local.settings.database_url) as registry:
+        actions = [(e.actor, e.action, e.subject) for e in registry.audit()[-5:]]
+        second = registry.get(f"{MODEL}@2")
+        assert "gpu" in registry.get(f"{MODEL}@1").tags
+    assert second.archived and [(a.role, a.actor) for a in second.approvals] == [("security", "reviewer")]
+    assert [actor for actor, _, _ in actions] == ["submitter", "reviewer", "owner", "owner", "owner"]
+    assert actions[0] == ("submitter", "tag", f"{MODEL}@1") and actions[-1][2] == f"{MODEL}@2"
+
+
+def test_users_and_tokens_through_the_server(
+    steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STEWARD_TOKEN", local.tokens["admin"])
+    added = steward("--server", server, "users", "add", "rita", "--role", "reviewer", "--domain", "legal")
+    assert added.exit_code == 0, added.stderr
+    issued = steward("--server", server, "tokens", "create", "rita", "--expires-in", "7")
+    assert issued.exit_code == 0 and issued.stdout.startswith("stw_")
+    with RemoteRegistry(server, issued.stdout.strip()) as as_rita:
+        assert as_rita.get(f"{MODEL}@2").number == 2
+    (listed,) = json.loads(steward("--server", server, "tokens", "list", "rita", "--json").stdout)
+    assert listed["last_used"] is not None
+    lifetime = datetime.fromisoformat(listed["expires"]) - datetime.fromisoformat(listed["created"])
+    assert timedelta(days=6, hours=23) < lifetime <= timedelta(days=7)
+    assert steward("--server", server, "tokens", "revoke", listed["id"]).exit_code == 0
+    with (
+        RemoteRegistry(server, issued.stdout.strip()) as as_rita,
+        pytest.raises(RegistryError, match="STEWARD_TOKEN"),
+    ):
+        as_rita.list_models()
+
+
+def test_refusals_name_the_problem(
+    steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STEWARD_TOKEN", raising=False)
+    no_token = steward("--server", server, "registry", "list")
+    assert no_token.exit_code == 4 and "set STEWARD_TOKEN" in no_token.stderr
+    monkeypatch.setenv("STEWARD_TOKEN", "stw_nothing_wrong")
+    bad = steward("--server", server, "registry", "list")
+    assert bad.exit_code == 1 and "STEWARD_TOKEN" in bad.stderr
+    monkeypatch.setenv("STEWARD_TOKEN", local.tokens["owner"])
+    acted = steward("--server", server, "registry", "tag", f"{MODEL}@1", "x", "--actor", "someone")
+    assert acted.exit_code == 4 and "--actor" in acted.stderr
+    missing = steward("--server", server, "registry", "show", "acme/none@3")
+    assert missing.exit_code == 1 and "no model named acme/none" in missing.stderr
+    gone = steward("--server", f"http://127.0.0.1:{free_port()}", "registry", "list")
+    assert gone.exit_code == 1 and "cannot reach the server" in gone.stderr
+    local_only = steward("--server", server, "scan", str(local.settings.home))
+    assert local_only.exit_code == 4 and "works on this machine" in local_only.stderr
+    assert steward("--server", "ftp://x", "registry", "list").exit_code == 4
