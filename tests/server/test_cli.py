@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def test_the_server_answers_with_two_workers(workspace: Workspace) -> None:
         "--workers",
         "2",
         "--no-web",
+        "--max-body-bytes",
+        "4096",
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -50,6 +53,15 @@ def test_the_server_answers_with_two_workers(workspace: Workspace) -> None:
                 assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
                 assert time.monotonic() < deadline, "the server did not answer in 60 s"
                 time.sleep(0.3)
+        # The workers read the body limit the command was given.
+        big = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/users",
+            data=b"{}" + b" " * 4095,
+            headers={**workspace.headers("admin"), "Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(big, timeout=5)  # noqa: S310 -- loopback
+        assert refused.value.code == 413 and b"at most 4096 are accepted" in refused.value.read()
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
@@ -66,3 +78,5 @@ def test_an_unusable_registry_is_refused_before_serving(
     monkeypatch.delenv("STEWARD_DATABASE_URL")
     monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "home"))
     assert steward("server", "--policy", str(bad_policy)).exit_code == 4
+    too_small = steward("server", "--max-body-bytes", "0")
+    assert too_small.exit_code == 4 and "--max-body-bytes must be at least 1" in too_small.stderr

@@ -31,6 +31,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--workers", type=int, default=1, metavar="N", help="worker processes (1); each holds its own pool"
     )
     parser.add_argument("--no-web", action="store_true", help="serve the JSON API only")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=1 << 20,
+        metavar="N",
+        help="largest request body, API and web forms alike; larger ones get 413 (1048576)",
+    )
     levels = ("critical", "error", "warning", "info", "debug")
     parser.add_argument("--log-level", default="info", choices=levels)
     parser.set_defaults(run=run)
@@ -42,11 +49,14 @@ def run(args: argparse.Namespace) -> int:
 
     from modelsteward.policy import PolicyError, load_policy  # noqa: PLC0415
     from modelsteward.registry import Registry, RegistryError  # noqa: PLC0415
-    from modelsteward.server._app import POLICY_ENV, WEB_ENV  # noqa: PLC0415
+    from modelsteward.server._app import MAX_BODY_ENV, POLICY_ENV, WEB_ENV  # noqa: PLC0415
     from modelsteward.settings import Settings  # noqa: PLC0415
 
     if args.workers < 1 or not 0 < args.port < 65536:
         print("error: --workers must be at least 1 and --port between 1 and 65535", file=sys.stderr)
+        return EXIT_USAGE
+    if args.max_body_bytes < 1:
+        print(f"error: --max-body-bytes must be at least 1 (got {args.max_body_bytes})", file=sys.stderr)
         return EXIT_USAGE
     try:
         if args.policy is not None:
@@ -64,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if args.policy is not None:
         os.environ[POLICY_ENV] = str(args.policy.absolute())
     os.environ[WEB_ENV] = "0" if args.no_web else "1"
+    os.environ[MAX_BODY_ENV] = str(args.max_body_bytes)
     try:
         uvicorn.run(
             "modelsteward.server._app:app_from_env",

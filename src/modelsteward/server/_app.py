@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from modelsteward import __version__
+from modelsteward._body_limit import BodyLimit
 from modelsteward.policy import default_policy, load_policy
 from modelsteward.registry import Registry, User
 from modelsteward.server import (
@@ -32,6 +33,7 @@ from modelsteward.server._state import ServerState
 from modelsteward.settings import Settings
 
 API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,8 @@ class ServerConfig:
     """Admit and evaluate jobs run at once in each worker process."""
     auth_cache_seconds: float = CACHE_SECONDS
     """How long a successful authentication is remembered; revocation takes effect within it."""
+    max_body_bytes: int = MAX_BODY_BYTES
+    """The largest request body accepted, API and web forms alike; a larger one is answered 413."""
 
 
 def create_app(config: ServerConfig) -> FastAPI:
@@ -88,6 +92,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     )
     app.state.steward = server
     _errors.install(app)
+    app.add_middleware(BodyLimit, limit=config.max_body_bytes, refuse=_errors.too_large)
     include_api(app)
     if config.web:
         from modelsteward.server._web import web_routes  # noqa: PLC0415 -- Jinja and templates only when served
@@ -132,17 +137,23 @@ def include_api(app: FastAPI) -> None:
 
 POLICY_ENV = "STEWARD_SERVER_POLICY"
 WEB_ENV = "STEWARD_SERVER_WEB"
+MAX_BODY_ENV = "STEWARD_SERVER_MAX_BODY_BYTES"
 
 
 def app_from_env() -> FastAPI:
     """The app for each of uvicorn's worker processes (``--workers N``), which import it by name: the
     workspace from ``STEWARD_HOME`` and ``STEWARD_DATABASE_URL``, the policy from
-    ``STEWARD_SERVER_POLICY`` and the web UI unless ``STEWARD_SERVER_WEB`` is ``0``."""
+    ``STEWARD_SERVER_POLICY``, the web UI unless ``STEWARD_SERVER_WEB`` is ``0`` and the body limit
+    from ``STEWARD_SERVER_MAX_BODY_BYTES`` (default 1 MiB)."""
     policy = os.environ.get(POLICY_ENV)
+    max_body = os.environ.get(MAX_BODY_ENV, str(MAX_BODY_BYTES))
+    if not max_body.isdigit() or int(max_body) < 1:
+        raise ValueError(f"{MAX_BODY_ENV} must be a whole number of bytes, at least 1 (got {max_body!r})")
     return create_app(
         ServerConfig(
             settings=Settings.from_env(),
             policy=Path(policy) if policy else None,
             web=os.environ.get(WEB_ENV, "1") != "0",
+            max_body_bytes=int(max_body),
         )
     )

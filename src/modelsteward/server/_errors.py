@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from modelsteward.registry import RegistryError, RegistryInputError
 
@@ -50,6 +51,11 @@ def error_response(
 ) -> JSONResponse:
     """The JSON response of one error."""
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def too_large(_scope: Scope, message: str) -> JSONResponse:
+    """The answer to a request body over the server's limit (``message`` names the limit)."""
+    return error_response(413, "too_large", message)
 
 
 def registry_error(error: RegistryError) -> ApiError:

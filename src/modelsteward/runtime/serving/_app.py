@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from modelsteward._body_limit import BodyLimit
 from modelsteward.runtime.serving._logging import EventLogFull, EventSink, EventWriter
 from modelsteward.runtime.serving._metrics import CONTENT_TYPE, ErrorReason, ServingMetrics
 from modelsteward.runtime.serving._payload import (
@@ -62,7 +63,8 @@ class ServeOptions:
     timeout: float = 30.0
     """Seconds a predict request may take, waiting for the model included; then 504."""
     max_body_bytes: int = 1 << 20
-    """The largest predict body accepted; a larger one is answered 413 unread."""
+    """The largest request body accepted (only predict takes one); a larger one is answered 413, unread
+    or cut off as it passes the limit."""
     events: EventPolicy = field(default_factory=EventPolicy)
     """Sampling and redaction of the logged events."""
     queue_capacity: int = 10_000
@@ -101,6 +103,13 @@ def create_app(
 
     app = FastAPI(title=f"steward serve {options.model}@{options.version}", lifespan=lifespan)
     app.state.metrics = metrics
+
+    def too_large(scope: Scope, message: str) -> JSONResponse:
+        request_id: str = scope[_SCOPE_KEY]
+        return _error(metrics, 413, "too_large", message, request_id, {_REQUEST_ID: request_id})
+
+    # Inside _Observe (added last, so outermost): the 413 has its request id and is measured.
+    app.add_middleware(BodyLimit, limit=options.max_body_bytes, refuse=too_large)
     app.add_middleware(_Observe, metrics=metrics)
 
     @app.get("/healthz")
@@ -144,7 +153,7 @@ def create_app(
         request_id: str = request.scope[_SCOPE_KEY]
         headers = {_REQUEST_ID: request_id}
         try:
-            parsed = parse_request(await _body(request, options.max_body_bytes), model.description)
+            parsed = parse_request(await request.body(), model.description)
             if parsed.client_id is not None and _REQUEST_ID not in request.headers:
                 request_id = headers[_REQUEST_ID] = parsed.client_id
             answers, seconds = await run_in_threadpool(_run, parsed, request_id, at, deadline)
@@ -213,20 +222,6 @@ _STATUS: dict[type[ServingError], tuple[int, ErrorReason]] = {
     DeadlineError: (504, "timeout"),
     WorkerLostError: (503, "worker_crashed"),
 }
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _AnswerError(413, "too_large", f"the body is {declared} bytes; at most {limit} are accepted")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _AnswerError(413, "too_large", f"the body exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(
