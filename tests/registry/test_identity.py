@@ -310,6 +310,23 @@ def test_a_rejection_outside_the_required_domains_still_blocks(registry: Registr
     assert [e.action for e in registry.audit()] == ["admit", "approve", "reject"]
 
 
+def test_a_rollback_needs_the_required_approvals_too(registry: Registry, admit: Admit) -> None:
+    required = ("security",)
+    admit("bert", b"1")
+    admit("bert", b"2")
+    for number in (1, 2):
+        registry.approve(f"bert@{number}", role="security", actor="sam")
+        registry.set_alias("bert", "production", number, actor="owen", required_approvals=required)
+    registry.reject("bert@1", role="security", actor="sue", comment="CVE in its tokenizer")
+    with pytest.raises(
+        RegistryError, match=r"bert@1 cannot become production: .*rejected in security \(by sue\)"
+    ):
+        registry.rollback("bert", "production", actor="owen", required_approvals=required)
+    assert registry.get("bert@production").number == 2 and registry.audit()[-1].action == "reject"
+    registry.approve("bert@1", role="security", actor="sam", comment="patched")
+    assert registry.rollback("bert", "production", actor="owen", required_approvals=required).number == 1
+
+
 def test_a_bad_required_domain_is_input_error(registry: Registry, admit: Admit) -> None:
     admit("bert", b"1")
     with pytest.raises(RegistryInputError, match="bad role"):

@@ -120,11 +120,21 @@ def test_promotion_needs_the_approvals_the_policy_names(workspace: Workspace, tm
         url = f"/api/v1/models/{MODEL}/aliases/production"
         refused = client.put(url, json={"version": 2}, headers=owner)
         assert refused.status_code == 409 and "security" in refused.json()["error"]["message"]
-        for domain in ("security", "legal"):
-            approvals = f"/api/v1/models/{MODEL}/versions/2/approvals"
-            assert client.post(approvals, json={"domain": domain}, headers=reviewer).status_code == 201
+
+        def approve(number: int) -> None:
+            for domain in ("security", "legal"):
+                approvals = f"/api/v1/models/{MODEL}/versions/{number}/approvals"
+                assert client.post(approvals, json={"domain": domain}, headers=reviewer).status_code == 201
+
+        approve(2)
         moved = client.put(url, json={"version": 2}, headers=owner)
         assert moved.status_code == 200 and moved.json()["aliases"] == ["production"]
+        # Version 1 became production before the policy asked for approvals: no way back without them.
+        refused = client.post(f"{url}/rollback", headers=owner)
+        assert (
+            refused.status_code == 409 and "1 cannot become production" in refused.json()["error"]["message"]
+        )
+        approve(1)
         back = client.post(f"{url}/rollback", headers=owner)
         assert back.status_code == 200 and back.json()["number"] == 1
         staging = client.put(f"/api/v1/models/{MODEL}/aliases/staging", json={"version": 2}, headers=owner)

@@ -45,6 +45,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     as_json.add_argument("--json", action="store_true", help="print JSON")
     acting = argparse.ArgumentParser(add_help=False)
     acting.add_argument("--actor", help="who is acting, for the audit log (default: the login name)")
+    promoting = argparse.ArgumentParser(add_help=False)
+    promoting.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="policy YAML whose promotion section says what approvals ALIAS needs (default: the built-in "
+        "policy, which needs none)",
+    )
 
     command = sub.add_parser("list", parents=[as_json], help="every registered model")
     command.set_defaults(run=with_registry(_list))
@@ -67,7 +75,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     alias_sub = alias.add_subparsers(dest="alias_command", metavar="COMMAND", required=True)
     command = alias_sub.add_parser(
         "set",
-        parents=[acting],
+        parents=[acting, promoting],
         help="point NAME@ALIAS at VERSION",
         description="Point NAME@ALIAS at VERSION. The policy's promotion section can require approvals in "
         "reviewer domains first (docs/identity.md).",
@@ -75,20 +83,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     command.add_argument("name", metavar="NAME")
     command.add_argument("alias", metavar="ALIAS")
     command.add_argument("version", type=_version, metavar="VERSION")
-    command.add_argument(
-        "--policy",
-        type=Path,
-        metavar="FILE",
-        help="policy YAML whose promotion section says what approvals ALIAS needs (default: the built-in "
-        "policy, which needs none)",
-    )
     command.set_defaults(run=with_registry(_alias_set))
     command = alias_sub.add_parser("remove", parents=[acting], help="remove NAME@ALIAS")
     command.add_argument("name", metavar="NAME")
     command.add_argument("alias", metavar="ALIAS")
     command.set_defaults(run=with_registry(_alias_remove))
     command = sub.add_parser(
-        "rollback", parents=[acting], help="point an alias back at the version it pointed to before"
+        "rollback",
+        parents=[acting, promoting],
+        help="point an alias back at the version it pointed to before",
+        description="Point NAME@ALIAS back at the version it pointed to before its latest move. That "
+        "version needs the approvals the policy's promotion section names, as for alias set.",
     )
     command.add_argument("name", metavar="NAME")
     command.add_argument("alias", metavar="ALIAS")
@@ -276,15 +281,21 @@ def _diff_table(diff: VersionDiff) -> Table:
     return table
 
 
-def _alias_set(registry: RegistryAPI, args: argparse.Namespace) -> int:
+def _required_approvals(args: argparse.Namespace) -> tuple[str, ...]:
+    """The reviewer domains ``--policy`` requires before ``args.alias`` moves (RegistryInputError for a
+    bad policy file)."""
     from modelsteward.policy import PolicyError, default_policy, load_policy  # noqa: PLC0415
+    from modelsteward.registry import RegistryInputError  # noqa: PLC0415
 
     try:
         policy = default_policy() if args.policy is None else load_policy(args.policy)
     except PolicyError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    required = policy.required_approvals(args.alias)
+        raise RegistryInputError(str(error)) from None
+    return policy.required_approvals(args.alias)
+
+
+def _alias_set(registry: RegistryAPI, args: argparse.Namespace) -> int:
+    required = _required_approvals(args)
     registry.set_alias(
         args.name, args.alias, args.version, actor=actor(args.actor), required_approvals=required
     )
@@ -299,7 +310,8 @@ def _alias_remove(registry: RegistryAPI, args: argparse.Namespace) -> int:
 
 
 def _rollback(registry: RegistryAPI, args: argparse.Namespace) -> int:
-    version = registry.rollback(args.name, args.alias, actor=actor(args.actor))
+    required = _required_approvals(args)
+    version = registry.rollback(args.name, args.alias, actor=actor(args.actor), required_approvals=required)
     print(f"{args.name}@{args.alias} -> {version.ref}")
     return EXIT_OK
 

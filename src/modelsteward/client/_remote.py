@@ -96,7 +96,9 @@ class RemoteRegistry:
     def remove_alias(self, name: str, alias: str, *, actor: str) -> None:
         self._call("DELETE", f"/models/{_path(name)}/aliases/{_path(alias)}")
 
-    def rollback(self, name: str, alias: str, *, actor: str) -> VersionInfo:
+    def rollback(
+        self, name: str, alias: str, *, actor: str, required_approvals: Collection[str] = ()
+    ) -> VersionInfo:
         moved = self._call("POST", f"/models/{_path(name)}/aliases/{_path(alias)}/rollback")
         return self.get(moved["ref"])
 

@@ -300,12 +300,18 @@ class Registry:
             _move_alias(session, model.id, alias, None, basis=current, at=now, actor=actor)
             _record(session, now, actor, "alias.remove", name, {"alias": alias, "version": version.number})
 
-    def rollback(self, name: str, alias: str, *, actor: str) -> VersionInfo:
+    def rollback(
+        self, name: str, alias: str, *, actor: str, required_approvals: Collection[str] = ()
+    ) -> VersionInfo:
         """Point ``alias`` back at the version it pointed to before its latest move; return that version.
 
-        Repeated rollbacks walk further back through the alias's history.
+        Repeated rollbacks walk further back through the alias's history. The version rolled back to
+        must meet ``required_approvals`` as :meth:`set_alias` asks: one rejected since it left the alias
+        does not come back by a rollback.
         """
         alias_name(alias)
+        for domain in required_approvals:
+            role_name(domain)
         with self._db.writing() as session:
             model = _model(session, model_name(name))
             current, version = _current_alias(session, model, alias)
@@ -315,6 +321,8 @@ class Registry:
             if target is None or target.version is None:
                 raise RegistryError(f"{name}@{alias} has no earlier version to roll back to")
             _require_live(target.version, "an alias")
+            if required_approvals:
+                _require_approvals(target.version, alias, required_approvals)
             now = _now()
             _move_alias(session, model.id, alias, target.version, basis=target.basis, at=now, actor=actor)
             payload = {"alias": alias, "from": version.number, "to": target.version.number}

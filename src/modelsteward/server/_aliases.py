@@ -42,7 +42,10 @@ def remove_alias(request: Request, user: Promoter, name: str, alias: str) -> Res
 
 @router.post("/models/{name:path}/aliases/{alias}/rollback", response_model=VersionOut)
 def rollback_alias(request: Request, user: Promoter, name: str, alias: str) -> Response:
-    """Point an alias back where it pointed before its latest move; returns that version."""
-    registry = state(request).registry
-    info = registry.rollback(name, alias, actor=user.name)
-    return JSONResponse(version_json(registry.version_summary(name, number=info.number)))
+    """Point an alias back where it pointed before its latest move; returns that version. That version
+    needs the approvals the policy's ``promotion`` section names, as for a move (409 otherwise)."""
+    server = state(request)
+    info = server.registry.rollback(
+        name, alias, actor=user.name, required_approvals=server.policy.required_approvals(alias)
+    )
+    return JSONResponse(version_json(server.registry.version_summary(name, number=info.number)))
