@@ -10,6 +10,7 @@ from rich.console import Console
 from modelsteward.core import Admission
 from modelsteward.gate import Outcome
 from modelsteward.registry import VersionInfo
+from modelsteward.reports.admission_json import outcome_to_json
 from modelsteward.reports.admission_text import render
 from tests.reports.admission_fixture import build_admission, security_result
 from tests.reports.evaluation_fixture import evaluation
@@ -32,7 +33,8 @@ def _printed(admission: Admission) -> str:
     )
     out = io.StringIO()
     render(
-        Outcome(admission, True, registered, {}), Console(file=out, width=200, markup=False, highlight=False)
+        outcome_to_json(Outcome(admission, True, registered, {})),
+        Console(file=out, width=200, markup=False, highlight=False),
     )
     return out.getvalue()
 

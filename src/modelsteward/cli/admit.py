@@ -6,7 +6,9 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
@@ -53,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from modelsteward.gate import AdmitError, admit  # noqa: PLC0415
     from modelsteward.policy import PolicyError, default_policy, load_policy  # noqa: PLC0415
     from modelsteward.registry import RegistryError  # noqa: PLC0415
-    from modelsteward.reports import admission_text  # noqa: PLC0415
-    from modelsteward.reports.admission_json import admission_to_json  # noqa: PLC0415
+    from modelsteward.reports.admission_json import outcome_to_json  # noqa: PLC0415
     from modelsteward.settings import Settings  # noqa: PLC0415
 
     try:
@@ -85,17 +86,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     clear(progress)
-    if args.json:
-        document = admission_to_json(outcome.admission)
-        document["documents"] = {kind: str(path) for kind, path in outcome.documents.items()}
-        document["new_version"] = outcome.new
-        document["registered"] = {
-            "verdict": outcome.registered.verdict.value,
-            "derived_from": outcome.registered.derived_from,
-        }
+    return show(outcome_to_json(outcome), as_json=args.json)
+
+
+def show(document: Mapping[str, Any], *, as_json: bool) -> int:
+    """Print what ``steward admit`` prints of an admission's ``--json`` document; its verdict's status."""
+    from modelsteward.reports import admission_text  # noqa: PLC0415
+
+    if as_json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        admission_text.render(outcome, admission_text.console())
+        admission_text.render(document, admission_text.console())
     return {"approve": EXIT_APPROVE, "review": EXIT_REVIEW, "reject": EXIT_REJECT}[
-        outcome.admission.decision.verdict
+        document["decision"]["verdict"]
     ]

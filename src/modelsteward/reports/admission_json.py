@@ -7,9 +7,12 @@ in docs/documents.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelsteward.core import Admission, CheckResult, Finding, Reason
+
+if TYPE_CHECKING:
+    from modelsteward.gate import Outcome
 
 
 def admission_to_json(admission: Admission) -> dict[str, Any]:
@@ -34,6 +37,20 @@ def admission_to_json(admission: Admission) -> dict[str, Any]:
         "checks": [_check(r) for r in admission.assessment.results],
         "derived_from": admission.derived_from,
     }
+
+
+def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
+    """What ``steward admit --json`` prints, and what its text is drawn from: the admission, where its
+    documents were written, whether the version is new, and the version as the registry holds it."""
+    document = admission_to_json(outcome.admission)
+    document["documents"] = {kind: str(path) for kind, path in outcome.documents.items()}
+    document["new_version"] = outcome.new
+    document["registered"] = {
+        "ref": outcome.registered.ref,
+        "verdict": outcome.registered.verdict.value,
+        "derived_from": outcome.registered.derived_from,
+    }
+    return document
 
 
 def _reason(reason: Reason) -> dict[str, str]:
