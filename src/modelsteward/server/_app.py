@@ -25,6 +25,7 @@ from modelsteward.server import (
     _models,
     _monitoring,
     _users,
+    _watch,
 )
 from modelsteward.server._auth import CACHE_SECONDS, Authenticator
 from modelsteward.server._jobs import Jobs, admit_work
@@ -128,7 +129,18 @@ def include_api(app: FastAPI) -> None:
     so the routes under ``/models/{name}/...`` come before ``GET /models/{name}`` itself. Each module's
     router is included in the app itself: every level of nesting is walked again when matching."""
     # The reads the benchmark measures first: matching walks the routes in order.
-    for module in (_models, _aliases, _meta, _approvals, _job_routes, _audit, _alerts, _monitoring, _users):
+    for module in (
+        _models,
+        _aliases,
+        _meta,
+        _approvals,
+        _job_routes,
+        _audit,
+        _alerts,
+        _monitoring,
+        _users,
+        _watch,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     last = APIRouter()
     _models.add_model_route(last)

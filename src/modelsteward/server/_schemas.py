@@ -16,11 +16,13 @@ from fastapi import Path
 from pydantic import BaseModel, Field
 
 from modelsteward.registry import (
+    AffectedVersion,
     Alert,
     Approval,
     AuditEntry,
     ModelSummary,
     TokenInfo,
+    UpstreamRecord,
     User,
     VersionDiff,
     VersionInfo,
@@ -231,6 +233,71 @@ class KpisOut(BaseModel):
     windows: list[KpiWindowOut]
 
 
+class AdmittedOut(BaseModel):
+    ref: str
+    revision: str | None = Field(description="The revision it was admitted at.")
+    source: str
+
+
+class UpstreamSeenOut(BaseModel):
+    source: str = Field(description="The tracked source, e.g. hf://org/name@main.")
+    revision: str | None = Field(description="The revision the watch saw there.")
+    licenses: list[str] = Field(description="The licences the source declared.")
+    gated: str | None = Field(description="auto or manual when the Hub gates the files; null when open.")
+    new_version: str | None = Field(description="The repository the upstream names as its successor.")
+    checked: datetime
+
+
+class UpstreamOut(BaseModel):
+    name: str
+    latest: AdmittedOut | None = Field(description="The newest version that is not archived.")
+    upstream: UpstreamSeenOut | None = Field(
+        description="What steward watch last saw upstream; null before its first look at the model."
+    )
+    newer_upstream: bool = Field(description="The watch saw a revision other than the latest version's.")
+
+
+class UpstreamPageOut(BaseModel):
+    items: list[UpstreamOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ComponentOut(BaseModel):
+    name: str
+    origin: str
+    version: str | None
+    specifier: str
+    evidence: str
+    purl: str
+
+
+class VulnerabilityOut(BaseModel):
+    version: str = Field(description="NAME@N: the affected version.")
+    component: ComponentOut
+    advisory: str = Field(description="The advisory's id (GHSA-..., PYSEC-...).")
+    aliases: list[str] = Field(description="Other ids of the same issue (CVE-...).")
+    summary: str
+    severity: Literal["info", "low", "medium", "high", "critical"] | None = Field(
+        description="Null when the advisory rates it neither by CVSS nor by its database."
+    )
+    fixed: list[str] = Field(description="Versions of the component that fix it, lowest first.")
+    found: datetime = Field(description="When an audit first found it.")
+    resolved: datetime | None = Field(description="When an audit stopped finding it; null while it holds.")
+
+
+class VulnerabilityPageOut(BaseModel):
+    items: list[VulnerabilityOut]
+    total: int
+    limit: int
+    offset: int
+    advisories: int = Field(
+        description="Advisories in the registry's offline database: 0 means nothing could be found, "
+        "not that nothing is vulnerable."
+    )
+
+
 # Requests
 
 VersionNumber = Annotated[int, Path(ge=1, le=999_999_999, description="A version number: 1, 2, ...")]
@@ -423,4 +490,35 @@ def token_json(token: TokenInfo) -> dict[str, Any]:
         "expires": _when(token.expires),
         "revoked": _when(token.revoked),
         "last_used": _when(token.last_used),
+    }
+
+
+def upstream_json(name: str, record: UpstreamRecord | None, latest: VersionSummary | None) -> dict[str, Any]:
+    seen = None if record is None else record.state.get("revision")
+    return {
+        "name": name,
+        "latest": None
+        if latest is None
+        else {"ref": latest.ref, "revision": latest.revision, "source": latest.source},
+        "upstream": None
+        if record is None
+        else {
+            "source": record.source,
+            "revision": seen,
+            "licenses": [str(licence) for licence in record.state.get("licenses") or ()],
+            # Hugging Face says "auto" or "manual"; older records may hold False for open.
+            "gated": str(record.state["gated"]) if record.state.get("gated") else None,
+            "new_version": record.state.get("new_version") or None,
+            "checked": record.checked.isoformat(),
+        },
+        "newer_upstream": bool(seen and latest is not None and latest.revision and seen != latest.revision),
+    }
+
+
+def vulnerability_json(item: AffectedVersion) -> dict[str, Any]:
+    return {
+        "version": item.ref,
+        **item.vulnerability.to_json(),
+        "found": item.found.isoformat(),
+        "resolved": _when(item.resolved),
     }
