@@ -68,6 +68,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     policy = default_policy() if config.policy is None else load_policy(config.policy)
     registry = Registry.open(config.settings.database_url)
     jobs = Jobs(config.settings.home / "jobs", workers=config.job_workers)
+    jobs.settle()  # those left queued or running by a server that stopped are failed, not running forever
     server = ServerState(
         settings=config.settings,
         registry=registry,

@@ -3,8 +3,9 @@
 A job runs the very functions ``steward admit`` and ``steward evaluate`` call (:func:`gate.admit`,
 :func:`gate.evaluate_model`), with the evaluation options read by the CLI's own option code. Each job
 is a JSON file under ``<home>/jobs``, rewritten atomically as it moves on, so that any worker process
-of the server can answer for a job another one runs. A job lost with its process (a restart) stays
-``running`` on record: the file says when it started.
+of the server can answer for a job another one runs. The file names the process that runs the job
+(:mod:`~modelsteward.server._runner`): a job still queued or running whose process has stopped (killed,
+the server restarted) is reported, and recorded, as failed when it is read, and at the server's start.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from modelsteward.core.progress import Progress
 from modelsteward.policy import Policy
+from modelsteward.server import _runner
 from modelsteward.server._errors import ApiError
 from modelsteward.server._schemas import AdmitIn, EvaluateIn, EvaluationIn
 from modelsteward.settings import Settings
@@ -53,6 +55,7 @@ class Jobs:
             "progress": "",
             "updates": 0,
             "submitted_by": user,
+            "runner": _runner.runner(),
             "created": _now(),
             "started": None,
             "finished": None,
@@ -72,7 +75,7 @@ class Jobs:
             found: dict[str, Any] = json.loads((self.folder / f"{job_id}.json").read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ApiError(404, "not_found", f"no job {job_id}") from None
-        return found
+        return self._settled(found)
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
         """The latest ``limit`` jobs, newest first."""
@@ -82,14 +85,42 @@ class Jobs:
         jobs = []
         for path in files[:limit]:
             try:
-                jobs.append(json.loads(path.read_text(encoding="utf-8")))
+                jobs.append(self._settled(json.loads(path.read_text(encoding="utf-8"))))
             except (OSError, ValueError):
                 continue  # removed or being replaced meanwhile
         return sorted(jobs, key=lambda job: str(job["created"]), reverse=True)
 
+    def settle(self) -> int:
+        """Record as failed every job still queued or running whose process has stopped; return how many.
+        Run at the server's start: reading a job does the same for that job."""
+        if not self.folder.is_dir():
+            return 0
+        settled = 0
+        for path in self.folder.glob("job_*.json"):
+            try:
+                job = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if self._settled(job).get("status") != job.get("status"):
+                settled += 1
+        return settled
+
     def close(self) -> None:
         """Stop taking jobs; wait for none (a running admission finishes on its own thread)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _settled(self, job: dict[str, Any]) -> dict[str, Any]:
+        """``job``, failed and written so if it is still queued or running but its process has stopped."""
+        status = job.get("status")
+        runner = job.get("runner")
+        if status not in ("queued", "running") or not isinstance(runner, dict) or not _runner.stopped(runner):
+            return job
+        what = "running this job" if status == "running" else "that queued this job"
+        when = "finished" if status == "running" else "started it"
+        error = f"the server process {what} stopped (pid {runner['pid']}) before it {when}"
+        settled = {**job, "status": "failed", "error": error, "finished": _now()}
+        self._write(settled)
+        return settled
 
     def _run(self, job: dict[str, Any], work: Work) -> None:
         job.update(status="running", started=_now())
