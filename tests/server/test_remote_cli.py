@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from modelsteward.client import RemoteRegistry
+from modelsteward.client import ApiSession, RemoteRegistry
 from modelsteward.registry import Registry, RegistryError
 from tests._live import served
 from tests._ports import free_port
 from tests.conftest import Steward
+from tests.gate.test_admit import model_folder
 from tests.server.conftest import MODEL, Workspace, make_client
 
 
@@ -111,7 +113,7 @@ def test_users_and_tokens_through_the_server(
     assert added.exit_code == 0, added.stderr
     issued = steward("--server", server, "tokens", "create", "rita", "--expires-in", "7")
     assert issued.exit_code == 0 and issued.stdout.startswith("stw_")
-    with RemoteRegistry(server, issued.stdout.strip()) as as_rita:
+    with RemoteRegistry(ApiSession(server, issued.stdout.strip())) as as_rita:
         assert as_rita.get(f"{MODEL}@2").number == 2
     (listed,) = json.loads(steward("--server", server, "tokens", "list", "rita", "--json").stdout)
     assert listed["last_used"] is not None
@@ -119,7 +121,7 @@ def test_users_and_tokens_through_the_server(
     assert timedelta(days=6, hours=23) < lifetime <= timedelta(days=7)
     assert steward("--server", server, "tokens", "revoke", listed["id"]).exit_code == 0
     with (
-        RemoteRegistry(server, issued.stdout.strip()) as as_rita,
+        RemoteRegistry(ApiSession(server, issued.stdout.strip())) as as_rita,
         pytest.raises(RegistryError, match="STEWARD_TOKEN"),
     ):
         as_rita.list_models()
@@ -144,3 +146,45 @@ def test_refusals_name_the_problem(
     local_only = steward("--server", server, "scan", str(local.settings.home))
     assert local_only.exit_code == 4 and "works on this machine" in local_only.stderr
     assert steward("--server", "ftp://x", "registry", "list").exit_code == 4
+
+
+def test_admit_on_a_server_runs_a_job_and_prints_what_a_local_admit_prints(
+    steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = model_folder(tmp_path / "model")
+    monkeypatch.setenv("STEWARD_TOKEN", local.tokens["submitter"])
+    there = steward("--server", server, "admit", str(folder), "--name", "team/tiny", "--json")
+    assert there.exit_code == 0, there.stderr
+    text_there = steward("--server", server, "admit", str(folder), "--name", "team/tiny")
+    # The same admission on this machine, into a registry of its own.
+    monkeypatch.setenv("STEWARD_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("STEWARD_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    here = steward("admit", str(folder), "--name", "team/tiny", "--json")
+    text_here = steward("admit", str(folder), "--name", "team/tiny")
+    remote, local_document = json.loads(there.stdout), json.loads(here.stdout)
+    assert remote.keys() == local_document.keys()
+    for key in ("name", "version", "source", "manifest", "decision", "checks", "new_version", "registered"):
+        assert remote[key] == local_document[key], key
+    assert remote["registered"] == {"ref": "team/tiny@1", "verdict": "approve", "derived_from": None}
+    # The second admission of the same content says so alike; only where the documents lie differs.
+    assert text_there.exit_code == text_here.exit_code == 0
+    documents = tuple(f"{kind}: " for kind in remote["documents"])
+    assert [line for line in text_there.stdout.splitlines() if not line.startswith(documents)] == [
+        line for line in text_here.stdout.splitlines() if not line.startswith(documents)
+    ]
+    assert "(already registered)" in text_there.stdout
+    with Registry.open(local.settings.database_url) as registry:
+        assert registry.get("team/tiny@1").submitted_by == "submitter"
+
+
+def test_a_failed_admit_job_is_an_error_naming_the_job(
+    steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STEWARD_TOKEN", local.tokens["submitter"])
+    failed = steward("--server", server, "admit", str(tmp_path / "nowhere"), "--name", "team/none")
+    assert failed.exit_code == 2 and "nowhere" in failed.stderr and "(job job_" in failed.stderr
+    with_data = steward("--server", server, "admit", str(tmp_path), "--name", "x/y", "--data", "d.csv")
+    assert with_data.exit_code == 4 and "--data with a server" in with_data.stderr
+    monkeypatch.setenv("STEWARD_TOKEN", local.tokens["viewer"])
+    refused = steward("--server", server, "admit", str(tmp_path), "--name", "x/y")
+    assert refused.exit_code == 2 and "lacks the submit permission" in refused.stderr

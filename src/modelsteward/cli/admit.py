@@ -14,6 +14,7 @@ from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_ERROR, EXIT_USAGE
 from modelsteward.cli._progress import clear, progress_line
+from modelsteward.cli._server import server_of, session
 
 # The exit status of each verdict, and of a gate that could not decide.
 EXIT_APPROVE = 0
@@ -50,6 +51,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     """Admit ``args.source`` and print the outcome; return the verdict's exit status."""
+    server = server_of(args)
+    if server is not None:
+        return _run_on(server, args)
     # Imported here so that `steward --help` and `steward scan` never load the registry stack.
     from modelsteward.evaluation import DatasetError  # noqa: PLC0415
     from modelsteward.gate import AdmitError, admit  # noqa: PLC0415
@@ -87,6 +91,36 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     clear(progress)
     return show(outcome_to_json(outcome), as_json=args.json)
+
+
+def _run_on(server: str, args: argparse.Namespace) -> int:
+    """Admit as a job of ``server``, showing its progress, and print what a local admission prints."""
+    from modelsteward.client import follow, submit_admission  # noqa: PLC0415
+    from modelsteward.registry import RegistryError, RegistryInputError  # noqa: PLC0415
+
+    progress = progress_line(args.quiet, prefix=f"{server}: ")
+    try:
+        if args.data is not None:
+            raise RegistryInputError(
+                "--data with a server: evaluate there with POST /api/v1/jobs/evaluate on data the server "
+                "holds (docs/server.md)"
+            )
+        with session(args, server) as api:
+            job_id = submit_admission(api, args.source, name=args.name, derived_from=args.derived_from)
+            job = follow(api, job_id, progress=progress)
+    except RegistryInputError as error:
+        clear(progress)
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RegistryError as error:
+        clear(progress)
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    clear(progress)
+    if job["status"] == "failed":
+        print(f"error: {job['error']} (job {job_id})", file=sys.stderr)
+        return EXIT_ERROR
+    return show(job["result"], as_json=args.json)
 
 
 def show(document: Mapping[str, Any], *, as_json: bool) -> int:

@@ -29,7 +29,9 @@ from modelsteward.cli import (
     watch,
 )
 from modelsteward.cli._exit import EXIT_USAGE
-from modelsteward.cli.registry import RegistryCommand
+
+ON_SERVER = ("admit", "registry", "audit", "users", "tokens")
+"""The commands that can work on a team server (``--server``) instead of the local registry."""
 
 # argparse exits with this status on a usage error (and only then).
 _ARGPARSE_USAGE = 2
@@ -44,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--server",
         metavar="URL",
-        help="run registry, audit, users and tokens commands on the team server at URL (default: "
+        help="run admit, registry, audit, users and tokens commands on the team server at URL (default: "
         "STEWARD_SERVER; unset: the local registry), as the user of the API token in STEWARD_TOKEN",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -75,10 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exit_.code == _ARGPARSE_USAGE:
             return EXIT_USAGE
         raise
-    if args.server and not isinstance(args.run, RegistryCommand):
+    if args.server and args.command not in ON_SERVER:
         print(
-            f"error: steward {args.command} works on this machine; --server applies to the registry, "
-            "audit, users and tokens commands",
+            f"error: steward {args.command} works on this machine; --server applies to "
+            + ", ".join(ON_SERVER),
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from modelsteward._text import printable
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from modelsteward.cli._server import server_of, session
 from modelsteward.core import Manifest
 
 if TYPE_CHECKING:
@@ -151,24 +151,15 @@ def with_registry(action: Action) -> RegistryCommand:
 
 
 def _open(args: argparse.Namespace) -> AbstractContextManager[RegistryAPI]:
-    from modelsteward.registry import Registry, RegistryInputError  # noqa: PLC0415
-    from modelsteward.settings import Settings  # noqa: PLC0415
+    server = server_of(args)
+    if server is None:
+        from modelsteward.registry import Registry  # noqa: PLC0415
+        from modelsteward.settings import Settings  # noqa: PLC0415
 
-    server = getattr(args, "server", None) or os.environ.get("STEWARD_SERVER")
-    if not server:
         return Registry.open(Settings.from_env().database_url)
     from modelsteward.client import RemoteRegistry  # noqa: PLC0415
 
-    if getattr(args, "actor", None):
-        raise RegistryInputError("--actor with a server: the server records the user of STEWARD_TOKEN")
-    if getattr(args, "policy", None):
-        raise RegistryInputError(
-            "--policy with a server: the server's own policy decides what promotion needs"
-        )
-    token = os.environ.get("STEWARD_TOKEN", "")
-    if not token:
-        raise RegistryInputError(f"set STEWARD_TOKEN to an API token of {server} (steward tokens create)")
-    return RemoteRegistry(server, token)
+    return RemoteRegistry(session(args, server))
 
 
 def _version(text: str) -> int:

@@ -162,7 +162,7 @@ def admit_work(body: AdmitIn, *, settings: Settings, policy: Policy, actor: str)
 
     def work(progress: Progress) -> dict[str, Any]:
         from modelsteward.gate import admit  # noqa: PLC0415 -- the gate is heavy; only jobs need it
-        from modelsteward.reports.admission_json import admission_to_json  # noqa: PLC0415
+        from modelsteward.reports.admission_json import outcome_to_json  # noqa: PLC0415
 
         evaluation = None if body.evaluation is None else _request(body.evaluation)
         outcome = admit(
@@ -176,14 +176,7 @@ def admit_work(body: AdmitIn, *, settings: Settings, policy: Policy, actor: str)
             env=os.environ,
             progress=progress,
         )
-        return {
-            "ref": outcome.registered.ref,
-            "verdict": outcome.admission.decision.verdict.value,
-            "registered_verdict": outcome.registered.verdict.value,
-            "new_version": outcome.new,
-            "documents": {kind: str(path) for kind, path in outcome.documents.items()},
-            "admission": admission_to_json(outcome.admission),
-        }
+        return outcome_to_json(outcome)
 
     return work
 

@@ -384,10 +384,11 @@ def web_routes(
         if job is None:
             return _not_found(ctx, request, user, f"no job {job_id}")
         result = job.get("result") or {}
-        ref = str(result.get("ref", "")) if isinstance(result, Mapping) else ""
+        registered = result.get("registered", {}) if isinstance(result, Mapping) else {}
+        ref = str(registered.get("ref", ""))
         if job.get("status") == "succeeded" and "@" in ref:
             name, number = ref.rsplit("@", 1)
-            verdict = result.get("registered_verdict") or result.get("verdict", "")
+            verdict = registered.get("verdict", "")
             notice = urlencode({"notice": f"Admitted as {ref}: {verdict}"})
             return RedirectResponse(f"/models/{quote(name)}/versions/{number}?{notice}", status_code=303)
         return _page(ctx, request, user, "job.html.j2", {"job": job})
