@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelsteward.core import Verdict
+from modelsteward.core import Component, Origin, Verdict, Vulnerability
 from modelsteward.registry import Registry, RegistryError
 from tests.registry.conftest import Admit
 
@@ -80,3 +80,28 @@ def test_audit_page_filters_by_subject_actor_and_action(registry: Registry, admi
     ]
     assert registry.audit_page(actor="sam").total == 2
     assert registry.audit_page(action="tag", limit=1).items[0].actor == "olga"
+
+
+def test_vulnerabilities_page_filters_by_model_advisory_and_status(registry: Registry, admit: Admit) -> None:
+    admit("acme/cancer", b"one")
+    admit("acme/cancer", b"two")
+    admit("team/x", b"x")
+    torch = Component("torch", Origin.REQUIREMENT, version="2.0.0")
+    rce = Vulnerability(torch, "GHSA-test-0001", ("CVE-2099-0001",), "remote code execution", None, ())
+    other = Vulnerability(torch, "GHSA-test-00011", (), "another", None, ())
+    found = [("acme/cancer@1", rce), ("acme/cancer@2", rce), ("acme/cancer@2", other), ("team/x@1", other)]
+    registry.record_vulnerabilities(found, scope=None, actor="audit")
+    page = registry.vulnerabilities_page(limit=2, offset=1)
+    assert page.total == 4 and [v.ref for v in page.items] == ["acme/cancer@2", "acme/cancer@1"]
+    # An id or alias matches whole, in any case: GHSA-test-0001 is not GHSA-test-00011.
+    assert [v.ref for v in registry.vulnerabilities_page(advisory="cve-2099-0001").items] == [
+        "acme/cancer@2",
+        "acme/cancer@1",
+    ]
+    assert registry.vulnerabilities_page(advisory="GHSA-TEST-0001").total == 2
+    assert registry.vulnerabilities_page(advisory="GHSA-test-000").total == 0
+    assert registry.vulnerabilities_page(model="team/x").items[0].vulnerability == other
+    assert registry.vulnerabilities_page(status="resolved").total == 0
+    assert registry.vulnerabilities_page(offset=10).total == 4
+    with pytest.raises(RegistryError, match="no model named acme/none"):
+        registry.vulnerabilities_page(model="acme/none")

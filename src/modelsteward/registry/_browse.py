@@ -1,4 +1,4 @@
-"""Pages of models, versions and audit entries for the server's read path.
+"""Pages of models, versions, audit entries and vulnerabilities for the server's read path.
 
 Each answer is one statement of small indexed subqueries, its tags, aliases and approvals gathered
 as JSON (see _aggregate.py): no manifests or admission records are loaded for list items. A page
@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Connection, Integer, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from modelsteward.core import Verdict
+from modelsteward.core import Verdict, Vulnerability
 from modelsteward.registry import _audit
 from modelsteward.registry._aggregate import JSONList, JSONRow, items, moment
 from modelsteward.registry._schema import (
@@ -25,8 +25,15 @@ from modelsteward.registry._schema import (
     ModelRow,
     TagRow,
     VersionRow,
+    VulnerabilityRow,
 )
-from modelsteward.registry._values import Approval, AuditEntry, ModelSummary, RegistryError
+from modelsteward.registry._values import (
+    AffectedVersion,
+    Approval,
+    AuditEntry,
+    ModelSummary,
+    RegistryError,
+)
 
 T = TypeVar("T")
 
@@ -365,6 +372,53 @@ def audit_page(
     rows = session.execute(query).all()
     total = rows[0].total if rows else _count(session, select(AuditRow.seq).where(*where))
     return Page(tuple(_audit.to_entry(row[0]) for row in rows), total, limit, offset)
+
+
+def vulnerabilities_page(
+    session: Session,
+    *,
+    model: str | None = None,
+    advisory: str | None = None,
+    status: str = "open",
+    limit: int,
+    offset: int,
+) -> Page[AffectedVersion]:
+    """Vulnerabilities on record, by model name, newest version first: of ``model`` only, matching
+    ``advisory`` (its id or an alias, any case), ``open`` (still holding), ``resolved`` or ``all``;
+    RegistryError if ``model`` names no model."""
+    limit, offset = _bounds(limit, offset)
+    where: list[ColumnElement[bool]] = []
+    if model is not None:
+        where.append(ModelRow.name == model)
+    if status == "open":
+        where.append(VulnerabilityRow.resolved.is_(None))
+    elif status == "resolved":
+        where.append(VulnerabilityRow.resolved.is_not(None))
+    if advisory is not None:
+        # ``ids`` holds the advisory's id and aliases, space-separated: match one of them whole.
+        spaced = " " + func.lower(VulnerabilityRow.ids) + " "
+        where.append(spaced.like(f"% {_escape_like(advisory.strip().lower())} %", escape="\\"))
+    query = (
+        select(VulnerabilityRow, ModelRow.name, VersionRow.number, func.count().over().label("total"))
+        .join(VersionRow, VulnerabilityRow.version_id == VersionRow.id)
+        .join(ModelRow, VersionRow.model_id == ModelRow.id)
+        .where(*where)
+        .order_by(ModelRow.name, VersionRow.number.desc(), VulnerabilityRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = session.execute(query).all()
+    if rows:
+        total = rows[0].total
+    else:
+        if model is not None and session.execute(_MODEL_ID, {"name": model}).scalar() is None:
+            raise RegistryError(f"no model named {model}")
+        total = _count(session, select(VulnerabilityRow.id).join(VersionRow).join(ModelRow).where(*where))
+    items = tuple(
+        AffectedVersion(f"{name}@{number}", Vulnerability.from_json(row.detail), row.found, row.resolved)
+        for row, name, number, _total in rows
+    )
+    return Page(items, total, limit, offset)
 
 
 def _escape_like(text: str) -> str:

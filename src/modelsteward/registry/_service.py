@@ -758,6 +758,30 @@ class Registry:
         with self._db.statement() as connection:
             return _browse.version_summary(connection, name, number=number, alias=alias)
 
+    def vulnerabilities_page(
+        self,
+        *,
+        model: str | None = None,
+        advisory: str | None = None,
+        status: str = "open",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[AffectedVersion]:
+        """Vulnerabilities on record, by model name and newest version first, with the total: of
+        ``model`` only, matching ``advisory`` (an id or alias, any case), whose ``status`` is ``open``
+        (still holding), ``resolved`` or ``all``."""
+        if status not in ("open", "resolved", "all"):
+            raise RegistryInputError(f"bad status {status!r}: open, resolved or all")
+        with self._db.reading() as session:
+            return _browse.vulnerabilities_page(
+                session,
+                model=None if model is None else model_name(model),
+                advisory=advisory,
+                status=status,
+                limit=limit,
+                offset=offset,
+            )
+
     def audit_page(
         self,
         *,

@@ -67,26 +67,15 @@ def list_vulnerabilities(
     ``steward watch``, the gate), by model name, newest version first: those that hold unless
     ``status`` says otherwise; with how many advisories the offline database holds."""
     registry = state(request).registry
-    if model is None:
-        models = registry.list_models()
-    else:
-        models = [registry.model_detail(valid_model_name(model), recent=1)[0]]
-    wanted = None if advisory is None else advisory.strip().casefold()
-    found = [
-        item
-        for m in models
-        # Version numbers run from 1 with none skipped, archived ones included.
-        for number in range(m.versions, 0, -1)
-        for item in registry.vulnerabilities(f"{m.name}@{number}", resolved=status != "open")
-        if (status != "resolved" or item.resolved is not None)
-        and (wanted is None or wanted in {i.casefold() for i in item.vulnerability.ids})
-    ]
+    page = registry.vulnerabilities_page(
+        model=model, advisory=advisory, status=status, limit=limit, offset=offset
+    )
     return JSONResponse(
         {
-            "items": [vulnerability_json(item) for item in found[offset : offset + limit]],
-            "total": len(found),
-            "limit": limit,
-            "offset": offset,
+            "items": [vulnerability_json(item) for item in page.items],
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
             "advisories": registry.advisory_count(),
         }
     )
