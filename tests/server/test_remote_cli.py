@@ -177,6 +177,26 @@ def test_admit_on_a_server_runs_a_job_and_prints_what_a_local_admit_prints(
         assert registry.get("team/tiny@1").submitted_by == "submitter"
 
 
+def test_verify_on_a_server_checks_its_stored_copy_as_a_local_verify_does(
+    steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STEWARD_TOKEN", local.tokens["submitter"])
+    admitted = steward("--server", server, "admit", str(model_folder(tmp_path / "m")), "--name", "team/tiny")
+    assert admitted.exit_code == 0, admitted.stderr
+    monkeypatch.setenv("STEWARD_TOKEN", local.tokens["viewer"])
+    for args in (("verify", "team/tiny@1"), ("verify", "team/tiny@1", "--json")):
+        there = steward("--server", server, *args)
+        here = steward(*args)  # the same workspace, so the same store and signing key
+        assert (there.exit_code, there.stdout) == (here.exit_code, here.stdout) == (0, here.stdout), (
+            there.stderr
+        )
+    assert "team/tiny@1: " in here.stdout or json.loads(here.stdout)["ok"] is True
+    with_path = steward("--server", server, "verify", "team/tiny@1", str(tmp_path))
+    assert with_path.exit_code == 2 and "PATH with a server" in with_path.stderr
+    missing = steward("--server", server, "verify", "team/tiny@7")
+    assert missing.exit_code == 2 and "has no version 7" in missing.stderr and "(job job_" in missing.stderr
+
+
 def test_a_failed_admit_job_is_an_error_naming_the_job(
     steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

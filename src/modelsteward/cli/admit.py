@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_on(server: str, args: argparse.Namespace) -> int:
     """Admit as a job of ``server``, showing its progress, and print what a local admission prints."""
-    from modelsteward.client import follow, submit_admission  # noqa: PLC0415
+    from modelsteward.client import follow, submit  # noqa: PLC0415
     from modelsteward.registry import RegistryError, RegistryInputError  # noqa: PLC0415
 
     progress = progress_line(args.quiet, prefix=f"{server}: ")
@@ -106,7 +106,8 @@ def _run_on(server: str, args: argparse.Namespace) -> int:
                 "holds (docs/server.md)"
             )
         with session(args, server) as api:
-            job_id = submit_admission(api, args.source, name=args.name, derived_from=args.derived_from)
+            body = {"source": args.source, "name": args.name, "derived_from": args.derived_from}
+            job_id = submit(api, "admit", body)
             job = follow(api, job_id, progress=progress)
     except RegistryInputError as error:
         clear(progress)

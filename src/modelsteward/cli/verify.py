@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from modelsteward._text import printable
 from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
+from modelsteward.cli._server import server_of, session
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +34,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     """Verify ``args.path`` against ``args.ref``; print every difference."""
+    server = server_of(args)
+    if server is not None:
+        return _run_on(server, args)
     from modelsteward.gate import verify  # noqa: PLC0415
     from modelsteward.registry import RegistryError  # noqa: PLC0415
     from modelsteward.settings import Settings  # noqa: PLC0415
@@ -41,24 +47,45 @@ def run(args: argparse.Namespace) -> int:
     except (RegistryError, SourceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INCOMPLETE
-    version = result.version
-    differences = {"changed": result.diff.changed, "missing": result.diff.missing, "extra": result.diff.extra}
-    if args.json:
-        document = {
-            "ref": f"{version.name}@{version.number}",
-            "path": str(result.path),
-            "ok": result.ok,
-            "signature": result.signature,
-            **{kind: list(paths) for kind, paths in differences.items()},
-        }
+    return show(result.to_json(), as_json=args.json)
+
+
+def _run_on(server: str, args: argparse.Namespace) -> int:
+    """Verify the server's stored copy as a job of ``server``, and print what a local verify prints."""
+    from modelsteward.client import follow, submit  # noqa: PLC0415
+    from modelsteward.registry import RegistryError  # noqa: PLC0415
+
+    if args.path is not None:
+        print(
+            "error: PATH with a server: the server verifies its stored copy; verify files here against "
+            "a registry that holds the version (without --server)",
+            file=sys.stderr,
+        )
+        return EXIT_INCOMPLETE
+    try:
+        with session(args, server) as api:
+            job_id = submit(api, "verify", {"ref": args.ref})
+            job = follow(api, job_id)
+    except RegistryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    if job["status"] == "failed":
+        print(f"error: {job['error']} (job {job_id})", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    return show(job["result"], as_json=args.json)
+
+
+def show(document: Mapping[str, Any], *, as_json: bool) -> int:
+    """Print what ``steward verify`` prints of a verification's JSON document; its exit status."""
+    if as_json:
         print(json.dumps(document, indent=2))
     else:
-        for kind, paths in differences.items():
-            for path in paths:
+        for kind in ("changed", "missing", "extra"):
+            for path in document[kind]:
                 # File names come from the folder being checked: no control character reaches the terminal.
                 print(f"{kind}: {printable(path, len(path))}")
-        if not result.signature:
+        if not document["signature"]:
             print("signature: the enterprise signature over the registered manifest does not verify")
-        state = "unchanged" if result.ok else "DIFFERS"
-        print(f"{version.name}@{version.number}: {result.path} {state} ({len(version.manifest.files)} files)")
-    return EXIT_OK if result.ok else EXIT_FINDINGS
+        state = "unchanged" if document["ok"] else "DIFFERS"
+        print(f"{document['ref']}: {document['path']} {state} ({document['files']} files)")
+    return EXIT_OK if document["ok"] else EXIT_FINDINGS

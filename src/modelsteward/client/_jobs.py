@@ -1,4 +1,5 @@
-"""A server's jobs: submit an admission and follow it to the end, showing its progress."""
+"""A server's jobs: submit one (an admission, a verification) and follow it to the end, showing its
+progress."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ _POLL = 0.5
 """Seconds between looks at a running job."""
 
 
-def submit_admission(api: ApiSession, source: str, *, name: str, derived_from: str | None) -> str:
-    """Queue an admission of ``source`` (as the server sees it) under ``name``; return the job's id."""
-    body = {"source": source, "name": name, "derived_from": derived_from}
-    job: Mapping[str, Any] = api.call("POST", "/jobs/admit", json=body)
+def submit(api: ApiSession, kind: str, body: Mapping[str, Any]) -> str:
+    """Queue a job of ``kind`` (``admit``, ``evaluate``, ``verify``) with ``body`` (docs/server.md);
+    return its id."""
+    job: Mapping[str, Any] = api.call("POST", f"/jobs/{segment(kind)}", json=body)
     return str(job["id"])
 
 

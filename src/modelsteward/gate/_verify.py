@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from modelsteward.checks import integrity
 from modelsteward.core import Manifest
@@ -31,6 +32,19 @@ class Verification:
     def ok(self) -> bool:
         """True when every file matches and the signature holds."""
         return self.diff.clean and self.signature
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``steward verify --json`` prints, and what its text is drawn from."""
+        return {
+            "ref": f"{self.version.name}@{self.version.number}",
+            "path": str(self.path),
+            "ok": self.ok,
+            "signature": self.signature,
+            "changed": list(self.diff.changed),
+            "missing": list(self.diff.missing),
+            "extra": list(self.diff.extra),
+            "files": len(self.version.manifest.files),
+        }
 
 
 def verify(ref: str, *, settings: Settings, path: Path | None = None) -> Verification:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from modelsteward.server._auth import Reader, Submitter
-from modelsteward.server._jobs import admit_work, evaluate_work
-from modelsteward.server._schemas import AdmitIn, ErrorOut, EvaluateIn, JobOut
+from modelsteward.server._jobs import admit_work, evaluate_work, verify_work
+from modelsteward.server._schemas import AdmitIn, ErrorOut, EvaluateIn, JobOut, VerifyIn
 from modelsteward.server._state import state
 
 router = APIRouter(tags=["jobs"], responses={404: {"model": ErrorOut}})
@@ -29,6 +29,16 @@ def start_evaluate(request: Request, user: Submitter, body: EvaluateIn) -> dict[
     server = state(request)
     work = evaluate_work(body, settings=server.settings, actor=user.name)
     return server.jobs.submit("evaluate", body.model_dump(), user.name, work)
+
+
+@router.post("/jobs/verify", response_model=JobOut, status_code=202)
+def start_verify(request: Request, user: Reader, body: VerifyIn) -> dict[str, Any]:
+    """Check the stored copy of a version against its manifest and the enterprise signature, as
+    ``steward verify`` does, in the background (it hashes every file)."""
+    server = state(request)
+    return server.jobs.submit(
+        "verify", body.model_dump(), user.name, verify_work(body, settings=server.settings)
+    )
 
 
 @router.get("/jobs", response_model=list[JobOut])

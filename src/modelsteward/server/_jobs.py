@@ -27,7 +27,7 @@ from modelsteward.core.progress import Progress
 from modelsteward.policy import Policy
 from modelsteward.server import _runner
 from modelsteward.server._errors import ApiError
-from modelsteward.server._schemas import AdmitIn, EvaluateIn, EvaluationIn
+from modelsteward.server._schemas import AdmitIn, EvaluateIn, EvaluationIn, VerifyIn
 from modelsteward.settings import Settings
 
 Work = Callable[[Progress], dict[str, Any]]
@@ -177,6 +177,18 @@ def admit_work(body: AdmitIn, *, settings: Settings, policy: Policy, actor: str)
             progress=progress,
         )
         return outcome_to_json(outcome)
+
+    return work
+
+
+def verify_work(body: VerifyIn, *, settings: Settings) -> Work:
+    """The work of a verify job: what ``steward verify --json`` does and prints, on the stored copy."""
+
+    def work(progress: Progress) -> dict[str, Any]:
+        from modelsteward.gate import verify  # noqa: PLC0415
+
+        progress(f"hashing the stored copy of {body.ref}")
+        return verify(body.ref, settings=settings).to_json()
 
     return work
 

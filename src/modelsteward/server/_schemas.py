@@ -199,7 +199,7 @@ class IssuedTokenOut(TokenOut):
 
 class JobOut(BaseModel):
     id: str
-    kind: Literal["admit", "evaluate"]
+    kind: Literal["admit", "evaluate", "verify"]
     status: Literal["queued", "running", "succeeded", "failed"]
     progress: str = Field(description="The latest progress message.")
     updates: int = Field(description="How many progress messages so far.")
@@ -362,6 +362,10 @@ class AdmitIn(BaseModel):
     name: str = _NAME
     derived_from: str | None = Field(default=None, max_length=300)
     evaluation: EvaluationIn | None = None
+
+
+class VerifyIn(BaseModel):
+    ref: str = Field(min_length=1, max_length=300, description="NAME@VERSION or NAME@ALIAS.")
 
 
 class EvaluateIn(EvaluationIn):
