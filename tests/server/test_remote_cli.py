@@ -8,13 +8,18 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+from skl2onnx import to_onnx
+from sklearn.linear_model import LogisticRegression
 
+from modelsteward.cli._actor import actor as local_actor_of
 from modelsteward.client import ApiSession, RemoteRegistry
 from modelsteward.registry import Registry, RegistryError
 from tests._live import served
 from tests._ports import free_port
 from tests.conftest import Steward
+from tests.evaluation.data import ADULT_FEATURES, adult
 from tests.gate.test_admit import model_folder
 from tests.server.conftest import MODEL, Workspace, make_client
 
@@ -208,3 +213,34 @@ def test_a_failed_admit_job_is_an_error_naming_the_job(
     monkeypatch.setenv("STEWARD_TOKEN", local.tokens["viewer"])
     refused = steward("--server", server, "admit", str(tmp_path), "--name", "x/y")
     assert refused.exit_code == 2 and "lacks the submit permission" in refused.stderr
+
+
+def test_evaluate_on_a_server_runs_a_job_on_its_data_and_measures_alike(
+    steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    train = adult(1000, seed=1)
+    fitted = LogisticRegression(max_iter=500).fit(train[list(ADULT_FEATURES)].to_numpy(), train["income"])
+    folder = tmp_path / "adult-lr"
+    folder.mkdir()
+    sample = train[list(ADULT_FEATURES)].to_numpy()[:1].astype(np.float64)
+    exported = to_onnx(fitted, sample, options={"zipmap": False})
+    (folder / "model.onnx").write_bytes(exported.SerializeToString())
+    data = tmp_path / "adult.csv"
+    adult(300, seed=2).to_csv(data, index=False)
+    monkeypatch.setenv("STEWARD_TOKEN", local.tokens["submitter"])
+    # Registered for review (a folder without a licence): enough to evaluate it.
+    assert steward("--server", server, "admit", str(folder), "--name", "team/adult").exit_code == 3
+    options = ("--data", str(data), "--task", "classification", "--columns", "label=income")
+    options += ("--sensitive", "sex,race", "--resamples", "100", "--seed", "3", "--json")
+    there = steward("--server", server, "evaluate", "team/adult@1", *options)
+    assert there.exit_code == 0, there.stderr
+    here = steward("evaluate", "team/adult@1", *options)  # the same registry, run here
+    assert here.exit_code == 0, here.stderr
+    remote, measured_here = json.loads(there.stdout), json.loads(here.stdout)
+    # The same rows, seed and model: the same figures; only timings differ.
+    assert remote.keys() == measured_here.keys()
+    assert remote["metrics"] == measured_here["metrics"] and remote["recorded"] == "team/adult@1"
+    with Registry.open(local.settings.database_url) as registry:
+        assert [e.actor for e in registry.evaluations("team/adult@1")] == ["submitter", local_actor_of(None)]
+    refused = steward("--server", server, "evaluate", "team/adult@1", *options, "--memory", "2G")
+    assert refused.exit_code == 4 and "--memory with a server" in refused.stderr

@@ -134,6 +134,62 @@ def request(args: argparse.Namespace) -> EvaluationRequest:
     )
 
 
+# What an evaluate job (POST /api/v1/jobs/evaluate) takes, by option; the server decides the rest.
+_JOB_FIELDS = {
+    "data": "data",
+    "task": "task",
+    "columns": "columns",
+    "limit": "limit",
+    "adapter": "adapter",
+    "option": "options",
+    "sensitive": "sensitive",
+    "positive": "positive",
+    "resamples": "resamples",
+    "seed": "seed",
+    "no_fairness": "no_fairness",
+    "batch_size": "batch_size",
+}
+
+
+def job_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The options as the body of a server's evaluate job; OptionError names an option given that a job
+    does not take."""
+    if args.task is None:
+        raise OptionError("--task is required with --data")
+    blank = argparse.ArgumentParser(add_help=False)
+    add(blank, data_required=False)
+    defaults = vars(blank.parse_args([]))
+    for dest in sorted(_LOCAL_ONLY):
+        if getattr(args, dest) != defaults[dest]:
+            raise OptionError(
+                f"--{dest.replace('_', '-')} with a server: its evaluate jobs do not take it (docs/server.md)"
+            )
+    body = {field: getattr(args, dest) for dest, field in _JOB_FIELDS.items()}
+    body["data"] = str(args.data)
+    body["options"] = _pairs(args.option, "--option")
+    return body
+
+
+# The evaluation options a job does not take: endpoints, the measurement curve, fairness files and the
+# sandbox's settings are the server's.
+_LOCAL_ONLY = frozenset(
+    {
+        "endpoint_model",
+        "api_key_env",
+        "run_option",
+        "batch_sizes",
+        "concurrency",
+        "min_group",
+        "association_tests",
+        "swaps",
+        "isolation",
+        "no_sandbox",
+        "memory",
+        "timeout",
+    }
+)
+
+
 # Options every batch may carry, and what each must be.
 _RUN_OPTIONS = {
     "max_new_tokens": "a whole number of at least 1",

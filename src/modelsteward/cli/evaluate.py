@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,12 +14,11 @@ from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from modelsteward.cli._progress import clear, progress_line
+from modelsteward.cli._server import server_of, session
 from modelsteward.core.progress import Progress
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from modelsteward.gate import EvaluationRequest
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,10 +67,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from modelsteward.reports import evaluation_html, evaluation_text  # noqa: PLC0415
     from modelsteward.settings import Settings  # noqa: PLC0415
 
-    def call(request: EvaluationRequest, progress: Progress | None) -> dict[str, Any]:
+    def call(progress: Progress | None) -> dict[str, Any]:
         evaluated = evaluate_model(
             args.model,
-            request,
+            _evaluation_options.request(args),
             settings=Settings.from_env(),
             actor=actor(args.actor),
             record=not args.no_record,
@@ -80,7 +80,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
         document["recorded"] = evaluated.ref if evaluated.recorded else None
         return document
 
+    server = server_of(args)
+    if server is not None:
+        call = partial(_evaluate_on, server, args)
     return _run(args, call, evaluation_text.render_evaluation, evaluation_html.render_evaluation_html)
+
+
+def _evaluate_on(server: str, args: argparse.Namespace, progress: Progress | None) -> dict[str, Any]:
+    """What ``steward evaluate --json`` prints, from an evaluate job of ``server`` on data it holds."""
+    from modelsteward.client import follow, submit  # noqa: PLC0415
+    from modelsteward.registry import RegistryError  # noqa: PLC0415
+
+    body = {**_evaluation_options.job_body(args), "model": args.model, "record": not args.no_record}
+    with session(args, server) as api:
+        job_id = submit(api, "evaluate", body)
+        job = follow(api, job_id, progress=progress)
+    if job["status"] == "failed":
+        raise RegistryError(f"{job['error']} (job {job_id})")
+    result: dict[str, Any] = job["result"]
+    return result
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -89,7 +107,8 @@ def run_compare(args: argparse.Namespace) -> int:
     from modelsteward.reports import evaluation_html, evaluation_text  # noqa: PLC0415
     from modelsteward.settings import Settings  # noqa: PLC0415
 
-    def call(request: EvaluationRequest, progress: Progress | None) -> dict[str, Any]:
+    def call(progress: Progress | None) -> dict[str, Any]:
+        request = _evaluation_options.request(args)
         _evaluation_options.check_comparison(args.models, args.metric, request)
         leaderboard = compare_models(
             args.models, request, settings=Settings.from_env(), metric=args.metric, progress=progress
@@ -101,11 +120,11 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def _run(
     args: argparse.Namespace,
-    call: Callable[[EvaluationRequest, Progress | None], dict[str, Any]],
+    call: Callable[[Progress | None], dict[str, Any]],
     render_text: Callable[[Mapping[str, Any], Console], None],
     render_html: Callable[[Mapping[str, Any]], str],
 ) -> int:
-    """Run ``call`` on the request the options describe, then print (and write) what it returned."""
+    """Run ``call``, then print (and write) the document it returned."""
     from modelsteward.evaluation import DatasetError, EvaluationError  # noqa: PLC0415
     from modelsteward.registry import RegistryError  # noqa: PLC0415
     from modelsteward.reports.admission_text import console  # noqa: PLC0415
@@ -113,7 +132,7 @@ def _run(
 
     progress = progress_line(args.quiet)
     try:
-        document = call(_evaluation_options.request(args), progress)
+        document = call(progress)
     except (_evaluation_options.OptionError, DatasetError, SandboxUnavailable) as error:
         clear(progress)
         print(f"error: {error}", file=sys.stderr)
