@@ -230,8 +230,8 @@ def test_evaluate_on_a_server_runs_a_job_on_its_data_and_measures_alike(
     monkeypatch.setenv("STEWARD_TOKEN", local.tokens["submitter"])
     # Registered for review (a folder without a licence): enough to evaluate it.
     assert steward("--server", server, "admit", str(folder), "--name", "team/adult").exit_code == 3
-    options = ("--data", str(data), "--task", "classification", "--columns", "label=income")
-    options += ("--sensitive", "sex,race", "--resamples", "100", "--seed", "3", "--json")
+    options = [str(x) for x in ("--data", data, "--task", "classification", "--columns", "label=income")]
+    options += ["--sensitive", "sex,race", "--resamples", "100", "--seed", "3", "--json"]
     there = steward("--server", server, "evaluate", "team/adult@1", *options)
     assert there.exit_code == 0, there.stderr
     here = steward("evaluate", "team/adult@1", *options)  # the same registry, run here
