@@ -60,6 +60,12 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/jobs"): Case(EVERYONE, "/api/v1/jobs"),
     ("GET", "/api/v1/jobs/{job_id}"): Case(EVERYONE, "/api/v1/jobs/job_0123456789abcdef", status=404),
     ("POST", "/api/v1/jobs/admit"): Case(SUBMIT, "/api/v1/jobs/admit", 202, {"source": MISSING, "name": "x"}),
+    ("POST", "/api/v1/jobs/compare"): Case(
+        SUBMIT,
+        "/api/v1/jobs/compare",
+        202,
+        {"models": [f"{M}@1", f"{M}@2"], "data": MISSING, "task": "classification"},
+    ),
     ("POST", "/api/v1/jobs/verify"): Case(EVERYONE, "/api/v1/jobs/verify", 202, {"ref": f"{M}@1"}),
     ("POST", "/api/v1/jobs/evaluate"): Case(
         SUBMIT,

@@ -215,21 +215,27 @@ def test_a_failed_admit_job_is_an_error_naming_the_job(
     assert refused.exit_code == 2 and "lacks the submit permission" in refused.stderr
 
 
-def test_evaluate_on_a_server_runs_a_job_on_its_data_and_measures_alike(
+def _adult_model(folder: Path, strength: float) -> Path:
+    """A logistic regression on Adult census rows, exported to ONNX in ``folder``."""
+    train = adult(1000, seed=1)
+    features = train[list(ADULT_FEATURES)].to_numpy().astype(np.float64)
+    fitted = LogisticRegression(C=strength, max_iter=500).fit(features, train["income"])
+    folder.mkdir()
+    exported = to_onnx(fitted, features[:1], options={"zipmap": False})
+    (folder / "model.onnx").write_bytes(exported.SerializeToString())
+    return folder
+
+
+def test_evaluate_and_compare_on_a_server_run_jobs_on_its_data_and_measure_alike(
     steward: Steward, local: Workspace, server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    train = adult(1000, seed=1)
-    fitted = LogisticRegression(max_iter=500).fit(train[list(ADULT_FEATURES)].to_numpy(), train["income"])
-    folder = tmp_path / "adult-lr"
-    folder.mkdir()
-    sample = train[list(ADULT_FEATURES)].to_numpy()[:1].astype(np.float64)
-    exported = to_onnx(fitted, sample, options={"zipmap": False})
-    (folder / "model.onnx").write_bytes(exported.SerializeToString())
     data = tmp_path / "adult.csv"
     adult(300, seed=2).to_csv(data, index=False)
     monkeypatch.setenv("STEWARD_TOKEN", local.tokens["submitter"])
-    # Registered for review (a folder without a licence): enough to evaluate it.
-    assert steward("--server", server, "admit", str(folder), "--name", "team/adult").exit_code == 3
+    for name, strength in (("team/adult", 1.0), ("team/adult-weak", 0.0001)):
+        folder = _adult_model(tmp_path / name.replace("/", "-"), strength)
+        # Registered for review (a folder without a licence): enough to evaluate it.
+        assert steward("--server", server, "admit", str(folder), "--name", name).exit_code == 3
     options = [str(x) for x in ("--data", data, "--task", "classification", "--columns", "label=income")]
     options += ["--sensitive", "sex,race", "--resamples", "100", "--seed", "3", "--json"]
     there = steward("--server", server, "evaluate", "team/adult@1", *options)
@@ -244,3 +250,10 @@ def test_evaluate_on_a_server_runs_a_job_on_its_data_and_measures_alike(
         assert [e.actor for e in registry.evaluations("team/adult@1")] == ["submitter", local_actor_of(None)]
     refused = steward("--server", server, "evaluate", "team/adult@1", *options, "--memory", "2G")
     assert refused.exit_code == 4 and "--memory with a server" in refused.stderr
+    pair = ("team/adult@1", "team/adult-weak@1")
+    ranked_there = json.loads(steward("--server", server, "compare", *pair, *options).stdout)
+    ranked_here = json.loads(steward("compare", *pair, *options).stdout)
+    assert ranked_there.keys() == ranked_here.keys()
+    assert ranked_there["standings"] == ranked_here["standings"] and ranked_there["best"] == "team/adult@1"
+    once = steward("--server", server, "compare", "team/adult@1", "team/adult@1", *options)
+    assert once.exit_code == 2 and "given more than once" in once.stderr

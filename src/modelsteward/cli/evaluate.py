@@ -82,18 +82,21 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     server = server_of(args)
     if server is not None:
-        call = partial(_evaluate_on, server, args)
+        call = partial(_job_on, server, args, "evaluate", {"model": args.model, "record": not args.no_record})
     return _run(args, call, evaluation_text.render_evaluation, evaluation_html.render_evaluation_html)
 
 
-def _evaluate_on(server: str, args: argparse.Namespace, progress: Progress | None) -> dict[str, Any]:
-    """What ``steward evaluate --json`` prints, from an evaluate job of ``server`` on data it holds."""
+def _job_on(
+    server: str, args: argparse.Namespace, kind: str, what: dict[str, Any], progress: Progress | None
+) -> dict[str, Any]:
+    """What the command prints with ``--json``, from a job of ``kind`` of ``server`` evaluating ``what``
+    on data the server holds."""
     from modelsteward.client import follow, submit  # noqa: PLC0415
     from modelsteward.registry import RegistryError  # noqa: PLC0415
 
-    body = {**_evaluation_options.job_body(args), "model": args.model, "record": not args.no_record}
+    body = {**_evaluation_options.job_body(args), **what}
     with session(args, server) as api:
-        job_id = submit(api, "evaluate", body)
+        job_id = submit(api, kind, body)
         job = follow(api, job_id, progress=progress)
     if job["status"] == "failed":
         raise RegistryError(f"{job['error']} (job {job_id})")
@@ -115,6 +118,9 @@ def run_compare(args: argparse.Namespace) -> int:
         )
         return leaderboard.to_json()
 
+    server = server_of(args)
+    if server is not None:
+        call = partial(_job_on, server, args, "compare", {"models": args.models, "metric": args.metric})
     return _run(args, call, evaluation_text.render_leaderboard, evaluation_html.render_leaderboard_html)
 
 

@@ -30,7 +30,7 @@ from modelsteward.cli import (
 )
 from modelsteward.cli._exit import EXIT_USAGE
 
-ON_SERVER = ("admit", "evaluate", "verify", "registry", "audit", "users", "tokens")
+ON_SERVER = ("admit", "evaluate", "compare", "verify", "registry", "audit", "users", "tokens")
 """The commands that can work on a team server (``--server``) instead of the local registry."""
 
 # argparse exits with this status on a usage error (and only then).
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--server",
         metavar="URL",
-        help="run admit, evaluate, verify, registry, audit, users and tokens on the team server at URL "
+        help="run admit, evaluate, compare, verify, registry, audit, users, tokens on the team server at URL "
         "(default: STEWARD_SERVER; unset: the local registry), as the user of the API token in STEWARD_TOKEN",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

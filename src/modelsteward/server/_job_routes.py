@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from modelsteward.server._auth import Reader, Submitter
-from modelsteward.server._jobs import admit_work, evaluate_work, verify_work
-from modelsteward.server._schemas import AdmitIn, ErrorOut, EvaluateIn, JobOut, VerifyIn
+from modelsteward.server._jobs import admit_work, compare_work, evaluate_work, verify_work
+from modelsteward.server._schemas import AdmitIn, CompareIn, ErrorOut, EvaluateIn, JobOut, VerifyIn
 from modelsteward.server._state import state
 
 router = APIRouter(tags=["jobs"], responses={404: {"model": ErrorOut}})
@@ -29,6 +29,16 @@ def start_evaluate(request: Request, user: Submitter, body: EvaluateIn) -> dict[
     server = state(request)
     work = evaluate_work(body, settings=server.settings, actor=user.name)
     return server.jobs.submit("evaluate", body.model_dump(), user.name, work)
+
+
+@router.post("/jobs/compare", response_model=JobOut, status_code=202)
+def start_compare(request: Request, user: Submitter, body: CompareIn) -> dict[str, Any]:
+    """Evaluate several models on the same rows of data on the server and rank them, as
+    ``steward compare`` does."""
+    server = state(request)
+    return server.jobs.submit(
+        "compare", body.model_dump(), user.name, compare_work(body, settings=server.settings)
+    )
 
 
 @router.post("/jobs/verify", response_model=JobOut, status_code=202)

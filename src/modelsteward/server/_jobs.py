@@ -27,7 +27,7 @@ from modelsteward.core.progress import Progress
 from modelsteward.policy import Policy
 from modelsteward.server import _runner
 from modelsteward.server._errors import ApiError
-from modelsteward.server._schemas import AdmitIn, EvaluateIn, EvaluationIn, VerifyIn
+from modelsteward.server._schemas import AdmitIn, CompareIn, EvaluateIn, EvaluationIn, VerifyIn
 from modelsteward.settings import Settings
 
 Work = Callable[[Progress], dict[str, Any]]
@@ -177,6 +177,23 @@ def admit_work(body: AdmitIn, *, settings: Settings, policy: Policy, actor: str)
             progress=progress,
         )
         return outcome_to_json(outcome)
+
+    return work
+
+
+def compare_work(body: CompareIn, *, settings: Settings) -> Work:
+    """The work of a compare job: what ``steward compare --json`` does and prints."""
+
+    def work(progress: Progress) -> dict[str, Any]:
+        from modelsteward.cli import _evaluation_options  # noqa: PLC0415
+        from modelsteward.gate import compare_models  # noqa: PLC0415
+
+        request = _request(body)
+        _evaluation_options.check_comparison(body.models, body.metric, request)
+        leaderboard = compare_models(
+            body.models, request, settings=settings, metric=body.metric, progress=progress
+        )
+        return leaderboard.to_json()
 
     return work
 

@@ -199,7 +199,7 @@ class IssuedTokenOut(TokenOut):
 
 class JobOut(BaseModel):
     id: str
-    kind: Literal["admit", "evaluate", "verify"]
+    kind: Literal["admit", "evaluate", "compare", "verify"]
     status: Literal["queued", "running", "succeeded", "failed"]
     progress: str = Field(description="The latest progress message.")
     updates: int = Field(description="How many progress messages so far.")
@@ -362,6 +362,15 @@ class AdmitIn(BaseModel):
     name: str = _NAME
     derived_from: str | None = Field(default=None, max_length=300)
     evaluation: EvaluationIn | None = None
+
+
+class CompareIn(EvaluationIn):
+    models: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+        min_length=2,
+        max_length=20,
+        description="NAME@VERSION, NAME@ALIAS or a path on the server, each once.",
+    )
+    metric: str | None = Field(default=None, max_length=100, description="Rank by (default: the task's).")
 
 
 class VerifyIn(BaseModel):
