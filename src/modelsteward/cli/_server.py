@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from modelsteward.core.progress import Progress
 
 if TYPE_CHECKING:
     from modelsteward.client import ApiSession
@@ -29,3 +32,20 @@ def session(args: argparse.Namespace, server: str) -> ApiSession:
     if not token:
         raise RegistryInputError(f"set STEWARD_TOKEN to an API token of {server} (steward tokens create)")
     return ApiSession(server, token)
+
+
+def run_job(
+    args: argparse.Namespace, server: str, kind: str, body: Mapping[str, Any], progress: Progress | None
+) -> Mapping[str, Any]:
+    """The result of a job of ``kind`` on ``server``, followed to its end with each progress message
+    passed on; RegistryError with the job's error (and id) when it failed."""
+    from modelsteward.client import follow, submit  # noqa: PLC0415
+    from modelsteward.registry import RegistryError  # noqa: PLC0415
+
+    with session(args, server) as api:
+        job_id = submit(api, kind, body)
+        job = follow(api, job_id, progress=progress)
+    if job["status"] == "failed":
+        raise RegistryError(f"{job['error']} (job {job_id})")
+    result: Mapping[str, Any] = job["result"]
+    return result

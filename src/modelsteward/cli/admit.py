@@ -14,7 +14,7 @@ from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_ERROR, EXIT_USAGE
 from modelsteward.cli._progress import clear, progress_line
-from modelsteward.cli._server import server_of, session
+from modelsteward.cli._server import run_job, server_of
 
 # The exit status of each verdict, and of a gate that could not decide.
 EXIT_APPROVE = 0
@@ -95,7 +95,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_on(server: str, args: argparse.Namespace) -> int:
     """Admit as a job of ``server``, showing its progress, and print what a local admission prints."""
-    from modelsteward.client import follow, submit  # noqa: PLC0415
     from modelsteward.registry import RegistryError, RegistryInputError  # noqa: PLC0415
 
     progress = progress_line(args.quiet, prefix=f"{server}: ")
@@ -105,10 +104,8 @@ def _run_on(server: str, args: argparse.Namespace) -> int:
                 "--data with a server: evaluate there with POST /api/v1/jobs/evaluate on data the server "
                 "holds (docs/server.md)"
             )
-        with session(args, server) as api:
-            body = {"source": args.source, "name": args.name, "derived_from": args.derived_from}
-            job_id = submit(api, "admit", body)
-            job = follow(api, job_id, progress=progress)
+        body = {"source": args.source, "name": args.name, "derived_from": args.derived_from}
+        document = run_job(args, server, "admit", body, progress)
     except RegistryInputError as error:
         clear(progress)
         print(f"error: {error}", file=sys.stderr)
@@ -118,10 +115,7 @@ def _run_on(server: str, args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     clear(progress)
-    if job["status"] == "failed":
-        print(f"error: {job['error']} (job {job_id})", file=sys.stderr)
-        return EXIT_ERROR
-    return show(job["result"], as_json=args.json)
+    return show(document, as_json=args.json)
 
 
 def show(document: Mapping[str, Any], *, as_json: bool) -> int:

@@ -14,7 +14,7 @@ from modelsteward.cli import _evaluation_options
 from modelsteward.cli._actor import actor
 from modelsteward.cli._exit import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from modelsteward.cli._progress import clear, progress_line
-from modelsteward.cli._server import server_of, session
+from modelsteward.cli._server import run_job, server_of
 from modelsteward.core.progress import Progress
 
 if TYPE_CHECKING:
@@ -91,17 +91,8 @@ def _job_on(
 ) -> dict[str, Any]:
     """What the command prints with ``--json``, from a job of ``kind`` of ``server`` evaluating ``what``
     on data the server holds."""
-    from modelsteward.client import follow, submit  # noqa: PLC0415
-    from modelsteward.registry import RegistryError  # noqa: PLC0415
-
     body = {**_evaluation_options.job_body(args), **what}
-    with session(args, server) as api:
-        job_id = submit(api, kind, body)
-        job = follow(api, job_id, progress=progress)
-    if job["status"] == "failed":
-        raise RegistryError(f"{job['error']} (job {job_id})")
-    result: dict[str, Any] = job["result"]
-    return result
+    return dict(run_job(args, server, kind, body, progress))
 
 
 def run_compare(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 from modelsteward._text import printable
 from modelsteward.cli._exit import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
-from modelsteward.cli._server import server_of, session
+from modelsteward.cli._server import run_job, server_of
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_on(server: str, args: argparse.Namespace) -> int:
     """Verify the server's stored copy as a job of ``server``, and print what a local verify prints."""
-    from modelsteward.client import follow, submit  # noqa: PLC0415
     from modelsteward.registry import RegistryError  # noqa: PLC0415
 
     if args.path is not None:
@@ -63,16 +62,11 @@ def _run_on(server: str, args: argparse.Namespace) -> int:
         )
         return EXIT_INCOMPLETE
     try:
-        with session(args, server) as api:
-            job_id = submit(api, "verify", {"ref": args.ref})
-            job = follow(api, job_id)
+        document = run_job(args, server, "verify", {"ref": args.ref}, None)
     except RegistryError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INCOMPLETE
-    if job["status"] == "failed":
-        print(f"error: {job['error']} (job {job_id})", file=sys.stderr)
-        return EXIT_INCOMPLETE
-    return show(job["result"], as_json=args.json)
+    return show(document, as_json=args.json)
 
 
 def show(document: Mapping[str, Any], *, as_json: bool) -> int:
