@@ -7,6 +7,7 @@ several would be two more.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,24 +32,29 @@ class JSONRow(FunctionElement[Any]):
     inherit_cache = True
 
 
-@compiles(JSONList, "postgresql")
-def _json_list_postgresql(element: JSONList, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_agg({compiler.process(element.clauses, **kw)})"
+# Each element's SQL function on each database.
+_FUNCTIONS = {
+    (JSONList, "postgresql"): "json_agg",
+    (JSONList, "sqlite"): "json_group_array",
+    (JSONRow, "postgresql"): "json_build_array",
+    (JSONRow, "sqlite"): "json_array",
+}
 
 
-@compiles(JSONList, "sqlite")
-def _json_list_sqlite(element: JSONList, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+def _as(function: str) -> Callable[..., str]:
+    def compile_(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+        return f"{function}({compiler.process(element.clauses, **kw)})"
+
+    return compile_
 
 
-@compiles(JSONRow, "postgresql")
-def _json_row_postgresql(element: JSONRow, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_build_array({compiler.process(element.clauses, **kw)})"
+def _register() -> None:
+    """Teach SQLAlchemy's compiler each element on each database (once, on import)."""
+    for (element, dialect), function in _FUNCTIONS.items():
+        compiles(element, dialect)(_as(function))
 
 
-@compiles(JSONRow, "sqlite")
-def _json_row_sqlite(element: JSONRow, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_array({compiler.process(element.clauses, **kw)})"
+_register()
 
 
 def items(value: list[Any] | None) -> list[Any]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from modelsteward.server._auth import Reader
-from modelsteward.server._schemas import AuditPageOut, AuditReportOut, audit_json
+from modelsteward.server._schemas import AuditPageOut, AuditReportOut, Limit, Offset, audit_json
 from modelsteward.server._state import state
 
 router = APIRouter(tags=["audit"])
@@ -23,8 +23,8 @@ def list_audit(
     subject: Annotated[
         str | None, Query(max_length=400, description="NAME (with its versions) or NAME@N.")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Response:
     """Audit entries, newest first."""
     page = state(request).registry.audit_page(

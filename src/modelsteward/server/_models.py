@@ -12,8 +12,10 @@ from modelsteward.server._schemas import (
     DiffOut,
     ErrorOut,
     EvaluationOut,
+    Limit,
     ModelDetailOut,
     ModelPageOut,
+    Offset,
     TagIn,
     VersionDetailOut,
     VersionNumber,
@@ -27,9 +29,6 @@ from modelsteward.server._schemas import (
 from modelsteward.server._state import state
 
 router = APIRouter(tags=["models"], responses={404: {"model": ErrorOut}})
-
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (at most 500).")]
-Offset = Annotated[int, Query(ge=0, le=10**9)]
 
 
 @router.get("/models", response_model=ModelPageOut)

@@ -12,7 +12,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
 from modelsteward.registry import (
@@ -301,6 +301,8 @@ class VulnerabilityPageOut(BaseModel):
 # Requests
 
 VersionNumber = Annotated[int, Path(ge=1, le=999_999_999, description="A version number: 1, 2, ...")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (at most 500).")]
+Offset = Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")]
 
 _NAME = Field(min_length=1, max_length=200)
 

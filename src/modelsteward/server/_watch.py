@@ -13,6 +13,8 @@ from modelsteward.registry import ModelSummary, Registry, valid_model_name
 from modelsteward.server._auth import Reader
 from modelsteward.server._schemas import (
     ErrorOut,
+    Limit,
+    Offset,
     UpstreamOut,
     UpstreamPageOut,
     VulnerabilityPageOut,
@@ -22,9 +24,6 @@ from modelsteward.server._schemas import (
 from modelsteward.server._state import state
 
 router = APIRouter(tags=["watch"], responses={404: {"model": ErrorOut}})
-
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (at most 500).")]
-Offset = Annotated[int, Query(ge=0, le=10**9)]
 
 
 @router.get("/upstream", response_model=UpstreamPageOut)
