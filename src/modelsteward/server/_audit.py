@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from modelsteward.server._auth import Reader
-from modelsteward.server._schemas import AuditPageOut, AuditReportOut, Limit, Offset, audit_json
+from modelsteward.server._schemas import AuditPageOut, AuditReportOut, Limit, Offset, audit_json, page_json
 from modelsteward.server._state import state
 
 router = APIRouter(tags=["audit"])
@@ -30,14 +30,7 @@ def list_audit(
     page = state(request).registry.audit_page(
         actor=actor, action=action, subject=subject, limit=limit, offset=offset
     )
-    return JSONResponse(
-        {
-            "items": [audit_json(e) for e in page.items],
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-        }
-    )
+    return JSONResponse(page_json(page, audit_json))
 
 
 @router.get("/audit/verify", response_model=AuditReportOut)

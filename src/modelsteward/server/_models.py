@@ -23,6 +23,7 @@ from modelsteward.server._schemas import (
     VersionPageOut,
     diff_json,
     model_json,
+    page_json,
     version_detail_json,
     version_json,
 )
@@ -43,14 +44,7 @@ async def list_models(
 ) -> Response:
     """Models by name, filtered, one page at a time, with the total."""
     page = state(request).registry.models_page(q=q, verdict=verdict, tag=tag, limit=limit, offset=offset)
-    return JSONResponse(
-        {
-            "items": [model_json(m) for m in page.items],
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-        }
-    )
+    return JSONResponse(page_json(page, model_json))
 
 
 @router.get("/compare", response_model=DiffOut)
@@ -125,14 +119,7 @@ async def list_versions(
 ) -> Response:
     """A model's versions, newest first, one page at a time."""
     page = state(request).registry.versions_page(name, limit=limit, offset=offset)
-    return JSONResponse(
-        {
-            "items": [version_json(v) for v in page.items],
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-        }
-    )
+    return JSONResponse(page_json(page, version_json))
 
 
 @router.post("/models/{name:path}/archive", response_model=ModelDetailOut)

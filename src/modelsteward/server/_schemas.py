@@ -9,8 +9,9 @@ below document those dicts; tests check that responses validate against them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Path, Query
 from pydantic import BaseModel, Field
@@ -21,6 +22,7 @@ from modelsteward.registry import (
     Approval,
     AuditEntry,
     ModelSummary,
+    Page,
     TokenInfo,
     UpstreamRecord,
     User,
@@ -28,6 +30,8 @@ from modelsteward.registry import (
     VersionInfo,
     VersionSummary,
 )
+
+T = TypeVar("T")
 
 # Responses
 
@@ -398,6 +402,16 @@ def user_json(user: User) -> dict[str, Any]:
         "domains": list(user.domains),
         "disabled": user.disabled,
         "created": user.created.isoformat(),
+    }
+
+
+def page_json(page: Page[T], item: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    """A page of a list as every paged route answers it: its items (each by ``item``) and its bounds."""
+    return {
+        "items": [item(value) for value in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
     }
 
 

@@ -18,6 +18,7 @@ from modelsteward.server._schemas import (
     UpstreamOut,
     UpstreamPageOut,
     VulnerabilityPageOut,
+    page_json,
     upstream_json,
     vulnerability_json,
 )
@@ -32,14 +33,7 @@ def list_upstream(request: Request, _user: Reader, limit: Limit = 50, offset: Of
     ``steward watch`` last saw upstream of it (null for a model it has not looked at)."""
     registry = state(request).registry
     page = registry.models_page(limit=limit, offset=offset)
-    return JSONResponse(
-        {
-            "items": [_upstream(registry, m) for m in page.items],
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-        }
-    )
+    return JSONResponse(page_json(page, lambda model: _upstream(registry, model)))
 
 
 @router.get("/upstream/{name:path}", response_model=UpstreamOut)
@@ -69,15 +63,7 @@ def list_vulnerabilities(
     page = registry.vulnerabilities_page(
         model=model, advisory=advisory, status=status, limit=limit, offset=offset
     )
-    return JSONResponse(
-        {
-            "items": [vulnerability_json(item) for item in page.items],
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-            "advisories": registry.advisory_count(),
-        }
-    )
+    return JSONResponse({**page_json(page, vulnerability_json), "advisories": registry.advisory_count()})
 
 
 def _upstream(registry: Registry, model: ModelSummary) -> dict[str, Any]:
